@@ -1,0 +1,38 @@
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .broker import broker_state
+
+
+def database_state():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # a dead database is reported, never raised
+        return "down", f"{type(exc).__name__}: {exc}"
+    return "ok", None
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """JSON with the database's and the broker's state; 503 when either is down."""
+    checks = {"database": database_state(), "broker": broker_state()}
+    body = {name: {"status": state} for name, (state, _reason) in checks.items()}
+    for name, (_state, reason) in checks.items():
+        if reason:
+            body[name]["error"] = reason
+    healthy = all(state == "ok" for state, _reason in checks.values())
+    body["status"] = "ok" if healthy else "down"
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def home(request):
+    """Where "/" leads: the registry for a signed-in user, the sign-in page otherwise."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return redirect("admin:index")

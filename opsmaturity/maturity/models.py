@@ -1,0 +1,78 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from opsmaturity.operations.phases import Phase
+
+
+class FlagKind(models.TextChoices):
+    STALLED = "stalled", _("Stalled in launch")
+    DUE_SOON = "due_soon", _("Launch due soon")
+    UNJUSTIFIED = "unjustified", _("Purpose does not justify cost")
+    PERSON_DEPENDENT = "person_dependent", _("Person-dependent")
+
+
+class FlagQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+
+class Flag(models.Model):
+    """A rule holds for an operation. Opened and resolved by the maturity scan."""
+
+    operation = models.ForeignKey(
+        "operations.Operation", on_delete=models.CASCADE, related_name="flags"
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=FlagKind.choices)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    detail = models.CharField(_("reason"), max_length=300, blank=True)
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "kind"],
+                condition=Q(resolved_at__isnull=True),
+                name="flag_one_open_per_operation_and_kind",
+                violation_error_message=_("This operation already has an open flag of this kind."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "resolved_at"], name="flag_kind_resolved"),
+        ]
+
+    def __str__(self):
+        return f"{self.operation}: {self.get_kind_display()}"
+
+    @property
+    def is_open(self):
+        return self.resolved_at is None
+
+
+class Snapshot(models.Model):
+    """How many operations, at what monthly cost, a team had in a phase on a day."""
+
+    date = models.DateField(_("date"))
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="snapshots")
+    phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices)
+    count = models.PositiveIntegerField(_("operations"), default=0)
+    monthly_cost = models.DecimalField(_("monthly cost"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["date", "team", "phase"]
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "team", "phase"], name="snapshot_one_per_day_team_phase"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.team} {self.phase}: {self.count}"

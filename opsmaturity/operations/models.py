@@ -1,0 +1,238 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .phases import Phase
+
+# Large enough for any real operation, small enough to catch a typo of extra zeros.
+MAX_MONEY = 10**11
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class OperationQuerySet(models.QuerySet):
+    def active(self):
+        return self.exclude(phase=Phase.RETIRE)
+
+    def for_user(self, user):
+        """Mine: I own it, I perform it, or it belongs to one of my teams."""
+        return self.filter(
+            Q(owner=user) | Q(performers=user) | Q(team__memberships__user=user)
+        ).distinct()
+
+
+class Operation(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.PROTECT, related_name="operations", verbose_name=_("team")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_operations",
+        verbose_name=_("owner"),
+    )
+    purpose = models.TextField(
+        _("purpose"),
+        help_text=_("Why this operation exists, so anyone can judge whether it is still needed."),
+    )
+    phase = models.CharField(
+        _("phase"), max_length=16, choices=Phase.choices, default=Phase.LAUNCH
+    )
+    phase_entered_at = models.DateTimeField(_("in this phase since"), default=timezone.now)
+    launched_at = models.DateField(_("launched on"), null=True, blank=True)
+    performers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="performed_operations",
+        blank=True,
+        verbose_name=_("performers"),
+        help_text=_("Everyone who can run this operation today."),
+    )
+    runbook_url = models.URLField(_("runbook URL"), max_length=500, blank=True)
+    monthly_volume = models.IntegerField(
+        _("monthly volume"), default=0, validators=[MinValueValidator(0)]
+    )
+    monthly_cost = models.DecimalField(
+        _("monthly cost"),
+        **MONEY,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_MONEY)],
+    )
+    monthly_value = models.DecimalField(
+        _("monthly value"),
+        **MONEY,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_MONEY)],
+    )
+    purpose_reviewed_at = models.DateTimeField(_("purpose last reviewed"), null=True, blank=True)
+    purpose_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("purpose reviewed by"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # A default rather than auto_now_add, so that imported and demo history can be dated.
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = OperationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("operation")
+        verbose_name_plural = _("operations")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "team",
+                name="operation_name_unique_in_team",
+                violation_error_message=_("This team already has an operation with this name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_cost__gte=0),
+                name="operation_cost_not_negative",
+                violation_error_message=_("The monthly cost cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_value__gte=0),
+                name="operation_value_not_negative",
+                violation_error_message=_("The monthly value cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_volume__gte=0),
+                name="operation_volume_not_negative",
+                violation_error_message=_("The monthly volume cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(phase__in=Phase.values),
+                name="operation_phase_known",
+            ),
+        ]
+        indexes = [
+            # stalled in launch / due soon: phase + entry date
+            models.Index(fields=["phase", "phase_entered_at"], name="operation_phase_entered"),
+            # dashboard roll-ups and the team filter
+            models.Index(fields=["team", "phase"], name="operation_team_phase"),
+            # purpose not reviewed for a long time
+            models.Index(fields=["purpose_reviewed_at"], name="operation_purpose_reviewed"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.purpose = (self.purpose or "").strip()
+        if not self.purpose:
+            raise ValidationError(
+                {"purpose": _("Write why this operation exists; it cannot be empty.")}
+            )
+
+    def save(self, *args, **kwargs):
+        # One spelling of "no purpose" for the rules: white space alone is empty.
+        self.purpose = (self.purpose or "").strip()
+        super().save(*args, **kwargs)
+
+    @property
+    def phase_enum(self):
+        return Phase(self.phase)
+
+    @property
+    def is_retired(self):
+        return self.phase == Phase.RETIRE
+
+
+class PhaseTransition(models.Model):
+    """One phase move. Append-only: the history of an operation is never rewritten."""
+
+    operation = models.ForeignKey(
+        Operation, on_delete=models.PROTECT, related_name="transitions", verbose_name=_("operation")
+    )
+    from_phase = models.CharField(
+        _("from"), max_length=16, choices=Phase.choices, blank=True,
+        help_text=_("Empty for the operation's creation."),
+    )
+    to_phase = models.CharField(_("to"), max_length=16, choices=Phase.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    note = models.TextField(_("note"), blank=True)
+    # The money at the moment of the move, so savings can be computed from history.
+    monthly_cost = models.DecimalField(_("monthly cost then"), **MONEY, default=0)
+    monthly_value = models.DecimalField(_("monthly value then"), **MONEY, default=0)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("phase transition")
+        verbose_name_plural = _("phase transitions")
+        indexes = [models.Index(fields=["operation", "at"], name="transition_operation_at")]
+
+    def __str__(self):
+        return f"{self.operation}: {self.from_phase or '∅'} → {self.to_phase}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Phase transitions are append-only; write a new one instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Phase transitions are append-only and cannot be deleted.")
+
+
+class PhaseCriterion(models.Model):
+    """An exit criterion of a phase, shown as a checklist item when moving on."""
+
+    phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices)
+    label = models.CharField(_("label"), max_length=200)
+    help_text = models.TextField(_("explanation"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive criteria are no longer asked for.")
+    )
+
+    class Meta:
+        ordering = ["phase", "position", "id"]
+        verbose_name = _("exit criterion")
+        verbose_name_plural = _("exit criteria")
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "label"], name="criterion_unique_in_phase")
+        ]
+
+    def __str__(self):
+        return f"{self.get_phase_display()}: {self.label}"
+
+
+class CriterionCheck(models.Model):
+    """That one operation meets one exit criterion, who said so and when."""
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="checks")
+    criterion = models.ForeignKey(PhaseCriterion, on_delete=models.CASCADE, related_name="checks")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
+    evidence = models.CharField(_("evidence"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("criterion check")
+        verbose_name_plural = _("criterion checks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "criterion"], name="check_one_per_operation_and_criterion"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.operation} ✓ {self.criterion.label}"

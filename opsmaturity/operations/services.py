@@ -1,0 +1,92 @@
+"""Changes to operations that must happen together or not at all."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from opsmaturity.maturity.rules import IllegalMove, classify_move
+
+from .models import Operation, PhaseCriterion, PhaseTransition
+from .phases import Phase
+
+
+class EditConflict(Exception):
+    """Someone else saved the operation since this change was started."""
+
+    def __init__(self, current):
+        self.current = current
+        super().__init__(
+            _("Someone else changed this operation while you were editing it.")
+        )
+
+
+class NoteRequired(IllegalMove):
+    pass
+
+
+def unmet_criteria(operation):
+    """The active exit criteria of the operation's phase that it has not checked yet."""
+    return PhaseCriterion.objects.filter(phase=operation.phase, is_active=True).exclude(
+        checks__operation=operation
+    )
+
+
+@transaction.atomic
+def create_operation(*, by, performers=(), **fields):
+    """Record a new operation and the first line of its history."""
+    operation = Operation(**fields)
+    now = timezone.now()
+    operation.phase_entered_at = fields.get("phase_entered_at") or now
+    if operation.launched_at is None and operation.phase == Phase.LAUNCH:
+        operation.launched_at = timezone.localdate(operation.phase_entered_at)
+    operation.full_clean()
+    operation.save()
+    if performers:
+        operation.performers.set(performers)
+    PhaseTransition.objects.create(
+        operation=operation,
+        from_phase="",
+        to_phase=operation.phase,
+        by=by,
+        at=operation.phase_entered_at,
+        note=_("Recorded"),
+        monthly_cost=operation.monthly_cost,
+        monthly_value=operation.monthly_value,
+    )
+    return operation
+
+
+def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=None):
+    """Move an operation to another phase: validate, record, update, in one transaction.
+
+    Raises IllegalMove (or its NoteRequired) with a message for the user, and
+    EditConflict when ``expected_version`` is given and no longer current.
+    """
+    note = (note or "").strip()
+    at = at or timezone.now()
+    with transaction.atomic():
+        current = Operation.objects.select_for_update().get(pk=operation.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise EditConflict(current)
+        move = classify_move(current.phase, to_phase, unmet_criteria(current).count())
+        if move.needs_note and not note:
+            raise NoteRequired(move.why_note)
+        transition = PhaseTransition.objects.create(
+            operation=current,
+            from_phase=current.phase,
+            to_phase=to_phase,
+            by=by,
+            at=at,
+            note=note,
+            monthly_cost=current.monthly_cost,
+            monthly_value=current.monthly_value,
+        )
+        Operation.objects.filter(pk=current.pk).update(
+            phase=to_phase, phase_entered_at=at, version=F("version") + 1, updated_at=at
+        )
+        if to_phase == Phase.RETIRE:
+            # Nothing is asked of a retired operation: its open flags end with it.
+            current.flags.filter(resolved_at__isnull=True).update(resolved_at=at)
+    operation.refresh_from_db()
+    return transition
