@@ -4,8 +4,13 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
+def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Production's manifest storage needs collectstatic first; tests serve from the finders.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def pytest_report_header(config):
@@ -23,3 +28,21 @@ requires_postgres = pytest.mark.skipif(
 requires_redis = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL=redis://…"
 )
+
+
+@pytest.fixture
+def dead_broker():
+    """Point Celery at a Redis port where nothing listens, as when the broker is down."""
+    from opsmaturity.celery import app
+
+    saved = {key: app.conf.get(key) for key in ("broker_url", "broker_transport_options")}
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.broker_transport_options = {}
+    app.pool.force_close_all()
+    app._pool = None
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        app.pool.force_close_all()
+        app._pool = None

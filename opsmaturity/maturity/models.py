@@ -62,7 +62,9 @@ class Snapshot(models.Model):
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="snapshots")
     phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices)
     count = models.PositiveIntegerField(_("operations"), default=0)
-    monthly_cost = models.DecimalField(_("monthly cost"), max_digits=16, decimal_places=2, default=0)
+    monthly_cost = models.DecimalField(
+        _("monthly cost"), max_digits=16, decimal_places=2, default=0
+    )
 
     class Meta:
         ordering = ["date", "team", "phase"]

@@ -262,19 +262,13 @@ def classify_move(from_phase, to_phase, unmet_criteria=0):
         raise IllegalMove(_("“%(phase)s” is not a phase.") % {"phase": to_phase})
     source, target = Phase(from_phase), Phase(to_phase)
     if source == target:
-        raise IllegalMove(
-            _("The operation is already in %(phase)s.") % {"phase": source.label}
-        )
+        raise IllegalMove(_("The operation is already in %(phase)s.") % {"phase": source.label})
     if target == Phase.RETIRE:
         return Move(source, target, MoveKind.RETIRE, True, _("Say why it is no longer needed."))
     if source == Phase.RETIRE:
-        return Move(
-            source, target, MoveKind.REINSTATE, True, _("Say why it is needed again.")
-        )
+        return Move(source, target, MoveKind.REINSTATE, True, _("Say why it is needed again."))
     if target.position < source.position:
-        return Move(
-            source, target, MoveKind.BACKWARD, True, _("Say why it moves back.")
-        )
+        return Move(source, target, MoveKind.BACKWARD, True, _("Say why it moves back."))
     if target.position > source.position + 1:
         return Move(
             source,

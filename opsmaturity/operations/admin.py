@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.maturity.models import Flag
@@ -45,6 +46,7 @@ class CheckInline(admin.TabularInline):
 
 @admin.register(Operation)
 class OperationAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
         "name",
         "team",
@@ -77,8 +79,15 @@ class OperationAdmin(admin.ModelAdmin):
         (_("Volume and money"), {"fields": ["monthly_volume", "monthly_cost", "monthly_value"]}),
         (
             _("Review"),
-            {"fields": ["purpose_reviewed_at", "purpose_reviewed_by", "version", "created_at",
-                        "updated_at"]},
+            {
+                "fields": [
+                    "purpose_reviewed_at",
+                    "purpose_reviewed_by",
+                    "version",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
         ),
     ]
     inlines = [CheckInline, FlagInline, TransitionInline]

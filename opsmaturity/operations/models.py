@@ -40,9 +40,7 @@ class Operation(models.Model):
         _("purpose"),
         help_text=_("Why this operation exists, so anyone can judge whether it is still needed."),
     )
-    phase = models.CharField(
-        _("phase"), max_length=16, choices=Phase.choices, default=Phase.LAUNCH
-    )
+    phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices, default=Phase.LAUNCH)
     phase_entered_at = models.DateTimeField(_("in this phase since"), default=timezone.now)
     launched_at = models.DateField(_("launched on"), null=True, blank=True)
     performers = models.ManyToManyField(
@@ -127,17 +125,17 @@ class Operation(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # One spelling of "no purpose" for the rules: white space alone is empty.
+        self.purpose = (self.purpose or "").strip()
+        super().save(*args, **kwargs)
+
     def clean(self):
         self.purpose = (self.purpose or "").strip()
         if not self.purpose:
             raise ValidationError(
                 {"purpose": _("Write why this operation exists; it cannot be empty.")}
             )
-
-    def save(self, *args, **kwargs):
-        # One spelling of "no purpose" for the rules: white space alone is empty.
-        self.purpose = (self.purpose or "").strip()
-        super().save(*args, **kwargs)
 
     @property
     def phase_enum(self):
@@ -155,7 +153,10 @@ class PhaseTransition(models.Model):
         Operation, on_delete=models.PROTECT, related_name="transitions", verbose_name=_("operation")
     )
     from_phase = models.CharField(
-        _("from"), max_length=16, choices=Phase.choices, blank=True,
+        _("from"),
+        max_length=16,
+        choices=Phase.choices,
+        blank=True,
         help_text=_("Empty for the operation's creation."),
     )
     to_phase = models.CharField(_("to"), max_length=16, choices=Phase.choices)

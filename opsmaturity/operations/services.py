@@ -16,9 +16,7 @@ class EditConflict(Exception):
 
     def __init__(self, current):
         self.current = current
-        super().__init__(
-            _("Someone else changed this operation while you were editing it.")
-        )
+        super().__init__(_("Someone else changed this operation while you were editing it."))
 
 
 class NoteRequired(IllegalMove):

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,20 +15,48 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='DigestDelivery',
+            name="DigestDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.DateField(help_text="The Monday of the digest's week.", verbose_name='week starting')),
-                ('claimed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='claimed at')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='subject')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='digest_deliveries', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "period",
+                    models.DateField(
+                        help_text="The Monday of the digest's week.", verbose_name="week starting"
+                    ),
+                ),
+                (
+                    "claimed_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="claimed at"
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("subject", models.CharField(blank=True, max_length=200, verbose_name="subject")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="digest_deliveries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'digest delivery',
-                'verbose_name_plural': 'digest deliveries',
-                'ordering': ['-period'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'period'), name='digest_one_per_user_and_period', violation_error_message='This digest was already sent.')],
+                "verbose_name": "digest delivery",
+                "verbose_name_plural": "digest deliveries",
+                "ordering": ["-period"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "period"),
+                        name="digest_one_per_user_and_period",
+                        violation_error_message="This digest was already sent.",
+                    )
+                ],
             },
         ),
     ]

@@ -6,48 +6,122 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('operations', '0001_initial'),
-        ('teams', '0001_initial'),
+        ("operations", "0001_initial"),
+        ("teams", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Flag',
+            name="Flag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('stalled', 'Stalled in launch'), ('due_soon', 'Launch due soon'), ('unjustified', 'Purpose does not justify cost'), ('person_dependent', 'Person-dependent')], max_length=24, verbose_name='kind')),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='opened at')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
-                ('detail', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('operation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='flags', to='operations.operation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("stalled", "Stalled in launch"),
+                            ("due_soon", "Launch due soon"),
+                            ("unjustified", "Purpose does not justify cost"),
+                            ("person_dependent", "Person-dependent"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "opened_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="opened at"
+                    ),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
+                ),
+                ("detail", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                (
+                    "operation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="flags",
+                        to="operations.operation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'flag',
-                'verbose_name_plural': 'flags',
-                'ordering': ['-opened_at'],
-                'indexes': [models.Index(fields=['kind', 'resolved_at'], name='flag_kind_resolved')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True)), fields=('operation', 'kind'), name='flag_one_open_per_operation_and_kind', violation_error_message='This operation already has an open flag of this kind.')],
+                "verbose_name": "flag",
+                "verbose_name_plural": "flags",
+                "ordering": ["-opened_at"],
+                "indexes": [
+                    models.Index(fields=["kind", "resolved_at"], name="flag_kind_resolved")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("resolved_at__isnull", True)),
+                        fields=("operation", "kind"),
+                        name="flag_one_open_per_operation_and_kind",
+                        violation_error_message="This operation already has an open flag of this kind.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Snapshot',
+            name="Snapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('phase', models.CharField(choices=[('launch', 'Launch'), ('standardize', 'Standardize'), ('automate', 'Automate'), ('cost_optimize', 'Cost-optimize'), ('retire', 'Retired')], max_length=16, verbose_name='phase')),
-                ('count', models.PositiveIntegerField(default=0, verbose_name='operations')),
-                ('monthly_cost', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='monthly cost')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='teams.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("launch", "Launch"),
+                            ("standardize", "Standardize"),
+                            ("automate", "Automate"),
+                            ("cost_optimize", "Cost-optimize"),
+                            ("retire", "Retired"),
+                        ],
+                        max_length=16,
+                        verbose_name="phase",
+                    ),
+                ),
+                ("count", models.PositiveIntegerField(default=0, verbose_name="operations")),
+                (
+                    "monthly_cost",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=16, verbose_name="monthly cost"
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="teams.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'snapshot',
-                'verbose_name_plural': 'snapshots',
-                'ordering': ['date', 'team', 'phase'],
-                'constraints': [models.UniqueConstraint(fields=('date', 'team', 'phase'), name='snapshot_one_per_day_team_phase')],
+                "verbose_name": "snapshot",
+                "verbose_name_plural": "snapshots",
+                "ordering": ["date", "team", "phase"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("date", "team", "phase"), name="snapshot_one_per_day_team_phase"
+                    )
+                ],
             },
         ),
     ]

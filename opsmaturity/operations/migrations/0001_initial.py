@@ -9,132 +9,403 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('teams', '0001_initial'),
+        ("teams", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Operation',
+            name="Operation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('purpose', models.TextField(help_text='Why this operation exists, so anyone can judge whether it is still needed.', verbose_name='purpose')),
-                ('phase', models.CharField(choices=[('launch', 'Launch'), ('standardize', 'Standardize'), ('automate', 'Automate'), ('cost_optimize', 'Cost-optimize'), ('retire', 'Retired')], default='launch', max_length=16, verbose_name='phase')),
-                ('phase_entered_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='in this phase since')),
-                ('launched_at', models.DateField(blank=True, null=True, verbose_name='launched on')),
-                ('runbook_url', models.URLField(blank=True, max_length=500, verbose_name='runbook URL')),
-                ('monthly_volume', models.IntegerField(default=0, validators=[django.core.validators.MinValueValidator(0)], verbose_name='monthly volume')),
-                ('monthly_cost', models.DecimalField(decimal_places=2, default=0, max_digits=14, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100000000000)], verbose_name='monthly cost')),
-                ('monthly_value', models.DecimalField(decimal_places=2, default=0, max_digits=14, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100000000000)], verbose_name='monthly value')),
-                ('purpose_reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='purpose last reviewed')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_operations', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
-                ('performers', models.ManyToManyField(blank=True, help_text='Everyone who can run this operation today.', related_name='performed_operations', to=settings.AUTH_USER_MODEL, verbose_name='performers')),
-                ('purpose_reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='purpose reviewed by')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='operations', to='teams.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "purpose",
+                    models.TextField(
+                        help_text="Why this operation exists, so anyone can judge whether it is still needed.",
+                        verbose_name="purpose",
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("launch", "Launch"),
+                            ("standardize", "Standardize"),
+                            ("automate", "Automate"),
+                            ("cost_optimize", "Cost-optimize"),
+                            ("retire", "Retired"),
+                        ],
+                        default="launch",
+                        max_length=16,
+                        verbose_name="phase",
+                    ),
+                ),
+                (
+                    "phase_entered_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="in this phase since"
+                    ),
+                ),
+                (
+                    "launched_at",
+                    models.DateField(blank=True, null=True, verbose_name="launched on"),
+                ),
+                (
+                    "runbook_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="runbook URL"),
+                ),
+                (
+                    "monthly_volume",
+                    models.IntegerField(
+                        default=0,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="monthly volume",
+                    ),
+                ),
+                (
+                    "monthly_cost",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=14,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100000000000),
+                        ],
+                        verbose_name="monthly cost",
+                    ),
+                ),
+                (
+                    "monthly_value",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=14,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100000000000),
+                        ],
+                        verbose_name="monthly value",
+                    ),
+                ),
+                (
+                    "purpose_reviewed_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="purpose last reviewed"
+                    ),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_operations",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "performers",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Everyone who can run this operation today.",
+                        related_name="performed_operations",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="performers",
+                    ),
+                ),
+                (
+                    "purpose_reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="purpose reviewed by",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="operations",
+                        to="teams.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'operation',
-                'verbose_name_plural': 'operations',
-                'ordering': ['name'],
+                "verbose_name": "operation",
+                "verbose_name_plural": "operations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PhaseCriterion',
+            name="PhaseCriterion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.CharField(choices=[('launch', 'Launch'), ('standardize', 'Standardize'), ('automate', 'Automate'), ('cost_optimize', 'Cost-optimize'), ('retire', 'Retired')], max_length=16, verbose_name='phase')),
-                ('label', models.CharField(max_length=200, verbose_name='label')),
-                ('help_text', models.TextField(blank=True, verbose_name='explanation')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive criteria are no longer asked for.', verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("launch", "Launch"),
+                            ("standardize", "Standardize"),
+                            ("automate", "Automate"),
+                            ("cost_optimize", "Cost-optimize"),
+                            ("retire", "Retired"),
+                        ],
+                        max_length=16,
+                        verbose_name="phase",
+                    ),
+                ),
+                ("label", models.CharField(max_length=200, verbose_name="label")),
+                ("help_text", models.TextField(blank=True, verbose_name="explanation")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Inactive criteria are no longer asked for.",
+                        verbose_name="active",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'exit criterion',
-                'verbose_name_plural': 'exit criteria',
-                'ordering': ['phase', 'position', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('phase', 'label'), name='criterion_unique_in_phase')],
+                "verbose_name": "exit criterion",
+                "verbose_name_plural": "exit criteria",
+                "ordering": ["phase", "position", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("phase", "label"), name="criterion_unique_in_phase"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CriterionCheck',
+            name="CriterionCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checked_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='checked at')),
-                ('evidence', models.CharField(blank=True, max_length=500, verbose_name='evidence')),
-                ('checked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('operation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='operations.operation')),
-                ('criterion', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='operations.phasecriterion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "checked_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="checked at"
+                    ),
+                ),
+                ("evidence", models.CharField(blank=True, max_length=500, verbose_name="evidence")),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "operation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="operations.operation",
+                    ),
+                ),
+                (
+                    "criterion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="operations.phasecriterion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'criterion check',
-                'verbose_name_plural': 'criterion checks',
+                "verbose_name": "criterion check",
+                "verbose_name_plural": "criterion checks",
             },
         ),
         migrations.CreateModel(
-            name='PhaseTransition',
+            name="PhaseTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_phase', models.CharField(blank=True, choices=[('launch', 'Launch'), ('standardize', 'Standardize'), ('automate', 'Automate'), ('cost_optimize', 'Cost-optimize'), ('retire', 'Retired')], help_text="Empty for the operation's creation.", max_length=16, verbose_name='from')),
-                ('to_phase', models.CharField(choices=[('launch', 'Launch'), ('standardize', 'Standardize'), ('automate', 'Automate'), ('cost_optimize', 'Cost-optimize'), ('retire', 'Retired')], max_length=16, verbose_name='to')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='at')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('monthly_cost', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='monthly cost then')),
-                ('monthly_value', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='monthly value then')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('operation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transitions', to='operations.operation', verbose_name='operation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_phase",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("launch", "Launch"),
+                            ("standardize", "Standardize"),
+                            ("automate", "Automate"),
+                            ("cost_optimize", "Cost-optimize"),
+                            ("retire", "Retired"),
+                        ],
+                        help_text="Empty for the operation's creation.",
+                        max_length=16,
+                        verbose_name="from",
+                    ),
+                ),
+                (
+                    "to_phase",
+                    models.CharField(
+                        choices=[
+                            ("launch", "Launch"),
+                            ("standardize", "Standardize"),
+                            ("automate", "Automate"),
+                            ("cost_optimize", "Cost-optimize"),
+                            ("retire", "Retired"),
+                        ],
+                        max_length=16,
+                        verbose_name="to",
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="at"
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "monthly_cost",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=14, verbose_name="monthly cost then"
+                    ),
+                ),
+                (
+                    "monthly_value",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=14,
+                        verbose_name="monthly value then",
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "operation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transitions",
+                        to="operations.operation",
+                        verbose_name="operation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phase transition',
-                'verbose_name_plural': 'phase transitions',
-                'ordering': ['at', 'id'],
+                "verbose_name": "phase transition",
+                "verbose_name_plural": "phase transitions",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='operation',
-            index=models.Index(fields=['phase', 'phase_entered_at'], name='operation_phase_entered'),
+            model_name="operation",
+            index=models.Index(
+                fields=["phase", "phase_entered_at"], name="operation_phase_entered"
+            ),
         ),
         migrations.AddIndex(
-            model_name='operation',
-            index=models.Index(fields=['team', 'phase'], name='operation_team_phase'),
+            model_name="operation",
+            index=models.Index(fields=["team", "phase"], name="operation_team_phase"),
         ),
         migrations.AddIndex(
-            model_name='operation',
-            index=models.Index(fields=['purpose_reviewed_at'], name='operation_purpose_reviewed'),
+            model_name="operation",
+            index=models.Index(fields=["purpose_reviewed_at"], name="operation_purpose_reviewed"),
         ),
         migrations.AddConstraint(
-            model_name='operation',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('team'), name='operation_name_unique_in_team', violation_error_message='This team already has an operation with this name.'),
+            model_name="operation",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                models.F("team"),
+                name="operation_name_unique_in_team",
+                violation_error_message="This team already has an operation with this name.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operation',
-            constraint=models.CheckConstraint(condition=models.Q(('monthly_cost__gte', 0)), name='operation_cost_not_negative', violation_error_message='The monthly cost cannot be negative.'),
+            model_name="operation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("monthly_cost__gte", 0)),
+                name="operation_cost_not_negative",
+                violation_error_message="The monthly cost cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operation',
-            constraint=models.CheckConstraint(condition=models.Q(('monthly_value__gte', 0)), name='operation_value_not_negative', violation_error_message='The monthly value cannot be negative.'),
+            model_name="operation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("monthly_value__gte", 0)),
+                name="operation_value_not_negative",
+                violation_error_message="The monthly value cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operation',
-            constraint=models.CheckConstraint(condition=models.Q(('monthly_volume__gte', 0)), name='operation_volume_not_negative', violation_error_message='The monthly volume cannot be negative.'),
+            model_name="operation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("monthly_volume__gte", 0)),
+                name="operation_volume_not_negative",
+                violation_error_message="The monthly volume cannot be negative.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operation',
-            constraint=models.CheckConstraint(condition=models.Q(('phase__in', ['launch', 'standardize', 'automate', 'cost_optimize', 'retire'])), name='operation_phase_known'),
+            model_name="operation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("phase__in", ["launch", "standardize", "automate", "cost_optimize", "retire"])
+                ),
+                name="operation_phase_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='criterioncheck',
-            constraint=models.UniqueConstraint(fields=('operation', 'criterion'), name='check_one_per_operation_and_criterion'),
+            model_name="criterioncheck",
+            constraint=models.UniqueConstraint(
+                fields=("operation", "criterion"), name="check_one_per_operation_and_criterion"
+            ),
         ),
         migrations.AddIndex(
-            model_name='phasetransition',
-            index=models.Index(fields=['operation', 'at'], name='transition_operation_at'),
+            model_name="phasetransition",
+            index=models.Index(fields=["operation", "at"], name="transition_operation_at"),
         ),
     ]
