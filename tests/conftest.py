@@ -35,14 +35,13 @@ def dead_broker():
     """Point Celery at a Redis port where nothing listens, as when the broker is down."""
     from opsmaturity.celery import app
 
-    saved = {key: app.conf.get(key) for key in ("broker_url", "broker_transport_options")}
+    saved_conf = {key: app.conf.get(key) for key in ("broker_url", "broker_transport_options")}
+    saved_pools = (app._pool, app.amqp._producer_pool)
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     app.conf.broker_transport_options = {}
-    app.pool.force_close_all()
-    app._pool = None
+    app._pool = app.amqp._producer_pool = None
     try:
         yield
     finally:
-        app.conf.update(saved)
-        app.pool.force_close_all()
-        app._pool = None
+        app.conf.update(saved_conf)
+        app._pool, app.amqp._producer_pool = saved_pools

@@ -35,4 +35,4 @@ def home(request):
     """Where "/" leads: the registry for a signed-in user, the sign-in page otherwise."""
     if not request.user.is_authenticated:
         return redirect("login")
-    return redirect("admin:index")
+    return redirect("operations:list")

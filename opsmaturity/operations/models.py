@@ -1,9 +1,9 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,10 +19,15 @@ class OperationQuerySet(models.QuerySet):
         return self.exclude(phase=Phase.RETIRE)
 
     def for_user(self, user):
-        """Mine: I own it, I perform it, or it belongs to one of my teams."""
-        return self.filter(
-            Q(owner=user) | Q(performers=user) | Q(team__memberships__user=user)
-        ).distinct()
+        """Mine: I own it, I perform it, or it belongs to one of my teams.
+
+        Subqueries rather than joins, so no row comes back twice and no DISTINCT is needed.
+        """
+        from opsmaturity.teams.models import Membership
+
+        performed = Operation.performers.through.objects.filter(user=user).values("operation_id")
+        my_teams = Membership.objects.filter(user=user).values("team_id")
+        return self.filter(Q(owner=user) | Q(pk__in=performed) | Q(team_id__in=my_teams))
 
 
 class Operation(models.Model):
@@ -130,12 +135,13 @@ class Operation(models.Model):
         self.purpose = (self.purpose or "").strip()
         super().save(*args, **kwargs)
 
-    def clean(self):
+    def get_absolute_url(self):
+        return reverse("operations:detail", args=[self.pk])
+
+    def clean_fields(self, exclude=None):
+        # Strip first, so that a purpose of white space alone is blank, and refused.
         self.purpose = (self.purpose or "").strip()
-        if not self.purpose:
-            raise ValidationError(
-                {"purpose": _("Write why this operation exists; it cannot be empty.")}
-            )
+        super().clean_fields(exclude=exclude)
 
     @property
     def phase_enum(self):
@@ -237,3 +243,26 @@ class CriterionCheck(models.Model):
 
     def __str__(self):
         return f"{self.operation} ✓ {self.criterion.label}"
+
+
+class PurposeReview(models.Model):
+    """Someone confirmed that the operation is still needed, and why."""
+
+    operation = models.ForeignKey(
+        Operation, on_delete=models.CASCADE, related_name="purpose_reviews"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("reviewed at"), default=timezone.now)
+    reason = models.TextField(_("still needed because"))
+    monthly_cost = models.DecimalField(_("monthly cost"), **MONEY)
+    monthly_value = models.DecimalField(_("monthly value"), **MONEY)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("purpose review")
+        verbose_name_plural = _("purpose reviews")
+
+    def __str__(self):
+        return f"{self.operation} reviewed {self.at:%Y-%m-%d}"

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from opsmaturity.maturity.rules import IllegalMove, classify_move
 
-from .models import Operation, PhaseCriterion, PhaseTransition
+from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition, PurposeReview
 from .phases import Phase
 
 
@@ -88,3 +88,60 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
             current.flags.filter(resolved_at__isnull=True).update(resolved_at=at)
     operation.refresh_from_db()
     return transition
+
+
+def update_operation(operation, *, by, changes, expected_version, performers=None):
+    """Save an edit unless someone else saved the operation since ``expected_version``.
+
+    The row is locked for the check-and-write, so of two people saving at once
+    the second is told of the conflict instead of overwriting the first.
+    """
+    with transaction.atomic():
+        current = Operation.objects.select_for_update().get(pk=operation.pk)
+        if current.version != expected_version:
+            raise EditConflict(current)
+        for name, value in changes.items():
+            setattr(current, name, value)
+        current.version += 1
+        current.save()
+        if performers is not None:
+            current.performers.set(performers)
+    return current
+
+
+def review_purpose(operation, *, by, reason, monthly_value, monthly_cost, expected_version):
+    """Confirm that the operation is still needed, with today's value and cost."""
+    now = timezone.now()
+    with transaction.atomic():
+        current = Operation.objects.select_for_update().get(pk=operation.pk)
+        if current.version != expected_version:
+            raise EditConflict(current)
+        PurposeReview.objects.create(
+            operation=current,
+            by=by,
+            at=now,
+            reason=reason,
+            monthly_value=monthly_value,
+            monthly_cost=monthly_cost,
+        )
+        current.purpose_reviewed_at = now
+        current.purpose_reviewed_by = by
+        current.monthly_value = monthly_value
+        current.monthly_cost = monthly_cost
+        current.version += 1
+        current.save()
+    return current
+
+
+def set_criterion_check(operation, criterion, *, by, checked, evidence=""):
+    """Tick or untick one exit criterion of the operation's current phase."""
+    if criterion.phase != operation.phase:
+        raise IllegalMove(_("That criterion belongs to another phase."))
+    if checked:
+        CriterionCheck.objects.update_or_create(
+            operation=operation,
+            criterion=criterion,
+            defaults={"checked_by": by, "checked_at": timezone.now(), "evidence": evidence},
+        )
+    else:
+        CriterionCheck.objects.filter(operation=operation, criterion=criterion).delete()

@@ -11,10 +11,11 @@ class Role(models.TextChoices):
 class TeamQuerySet(models.QuerySet):
     def for_user(self, user):
         """The teams a user belongs to, in any role."""
-        return self.filter(memberships__user=user).distinct()
+        return self.filter(pk__in=Membership.objects.filter(user=user).values("team_id"))
 
     def managed_by(self, user):
-        return self.filter(memberships__user=user, memberships__role=Role.MANAGER).distinct()
+        managed = Membership.objects.filter(user=user, role=Role.MANAGER).values("team_id")
+        return self.filter(pk__in=managed)
 
 
 class Team(models.Model):

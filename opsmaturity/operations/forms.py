@@ -1,0 +1,309 @@
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+
+from opsmaturity.maturity.models import FlagKind
+from opsmaturity.teams.models import Membership, Team
+
+from .access import can_manage, editable_teams
+from .models import MAX_MONEY, Operation
+from .phases import Phase
+
+User = get_user_model()
+
+
+def money_field(label, help_text):
+    return forms.DecimalField(
+        label=label,
+        help_text=help_text,
+        min_value=0,
+        max_value=MAX_MONEY,
+        max_digits=14,
+        decimal_places=2,
+        error_messages={
+            "min_value": _("This cannot be negative."),
+            "max_value": _("That is more than %(max)s a month: check the number of zeros.")
+            % {"max": number_format(MAX_MONEY, force_grouping=True)},
+            "invalid": _("Enter an amount, for example 120000 or 1250.50."),
+            "max_decimal_places": _("Use at most two decimals."),
+        },
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
+    )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.username
+
+
+class PeopleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.username
+
+
+class OperationForm(forms.ModelForm):
+    """Create or edit an operation. Validated field by field (htmx) and as a whole on save."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    owner = PersonChoiceField(queryset=User.objects.none(), label=_("Owner"))
+    performers = PeopleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label=_("Performers"),
+        help_text=_("Everyone who can run it today. Fewer than two past launch is a risk."),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    runbook_url = forms.URLField(
+        label=_("Runbook URL"),
+        required=False,
+        assume_scheme="https",
+        max_length=500,
+        help_text=_("Where the written workflow lives."),
+        error_messages={
+            "invalid": _("Enter a full web address, like https://wiki.example.com/refunds.")
+        },
+    )
+    monthly_cost = money_field(_("Monthly cost"), _("What running it costs each month."))
+    monthly_value = money_field(
+        _("Monthly value"), _("What it earns or protects each month, in the same currency.")
+    )
+
+    class Meta:
+        model = Operation
+        fields = [
+            "name",
+            "team",
+            "owner",
+            "purpose",
+            "performers",
+            "runbook_url",
+            "launched_at",
+            "monthly_volume",
+            "monthly_cost",
+            "monthly_value",
+        ]
+        widgets = {
+            "purpose": forms.Textarea(attrs={"rows": 4}),
+            "launched_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "monthly_volume": forms.NumberInput(attrs={"min": "0"}),
+        }
+        error_messages = {
+            "name": {"required": _("Give the operation a name.")},
+            "purpose": {
+                "required": _(
+                    "Write why this operation exists; white space alone is not a purpose."
+                )
+            },
+            "team": {"required": _("Choose the team that runs it.")},
+            "monthly_volume": {"min_value": _("The volume cannot be negative.")},
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        teams = editable_teams(user)
+        if self.instance.pk:
+            teams = teams | Team.objects.filter(pk=self.instance.team_id)
+        self.fields["team"].queryset = teams.distinct()
+        people = User.objects.filter(is_active=True, memberships__team__in=teams).distinct()
+        people = people.order_by("first_name", "last_name", "username")
+        self.fields["owner"].queryset = people
+        self.fields["performers"].queryset = people
+        self.fields["purpose"].help_text = _(
+            "Why it exists, so anyone can judge whether it is still needed. "
+            "“We have always done it” is not a purpose."
+        )
+        self.fields["monthly_volume"].max_value = 10**9
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+            if not can_manage(user, self.instance):
+                # Reassigning owners is a manager's call.
+                self.fields["owner"].disabled = True
+                self.fields["owner"].help_text = _("A manager of the team can reassign it.")
+                self.fields["team"].disabled = True
+        else:
+            self.fields["owner"].initial = user.pk
+            if teams.count() == 1:
+                self.fields["team"].initial = teams.first().pk
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_purpose(self):
+        purpose = (self.cleaned_data.get("purpose") or "").strip()
+        if not purpose:
+            raise forms.ValidationError(
+                _("Write why this operation exists; white space alone is not a purpose.")
+            )
+        return purpose
+
+    def clean(self):
+        cleaned = super().clean()
+        team, owner, name = cleaned.get("team"), cleaned.get("owner"), cleaned.get("name")
+        if team and owner and not Membership.objects.filter(team=team, user=owner).exists():
+            self.add_error(
+                "owner",
+                _("%(person)s is not in %(team)s; choose someone from the team.")
+                % {"person": owner.get_full_name() or owner.username, "team": team.name},
+            )
+        if team and name:
+            clash = Operation.objects.filter(team=team, name__iexact=name)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error(
+                    "name",
+                    _("%(team)s already has an operation called “%(name)s”.")
+                    % {"team": team.name, "name": name},
+                )
+        return cleaned
+
+    def validate_constraints(self):
+        # The name constraint is checked with a message at the field in clean().
+        pass
+
+    def changes(self):
+        """The edited model fields and their new values (performers apart)."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.Meta.fields
+            if name != "performers" and not self.fields[name].disabled
+        }
+
+    def conflict_rows(self, current):
+        """(label, saved by someone else, yours) for each field where they differ."""
+        rows = []
+        for name in self.Meta.fields:
+            field = self.fields[name]
+            mine = self.cleaned_data.get(name)
+            if name == "performers":
+                theirs_set = set(current.performers.all())
+                if set(mine or ()) != theirs_set:
+                    rows.append(
+                        (field.label, _display_people(theirs_set), _display_people(mine or ()))
+                    )
+                continue
+            theirs = getattr(current, name)
+            if _comparable(theirs) != _comparable(mine):
+                rows.append((field.label, _display(theirs), _display(mine)))
+        return rows
+
+
+def _comparable(value):
+    if isinstance(value, Decimal):
+        return value.normalize()
+    if value is None:
+        return ""
+    return value
+
+
+def _display(value):
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, User):
+        return value.get_full_name() or value.username
+    return str(value)
+
+
+def _display_people(people):
+    return ", ".join(sorted(_display(p) for p in people)) or "—"
+
+
+class MoveForm(forms.Form):
+    to_phase = forms.ChoiceField(label=_("Move to"), widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Needed for a skip, a move back, retiring or reinstating, or unmet criteria."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, operation, allow_retire, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        for phase in Phase:
+            if phase == operation.phase:
+                continue
+            if (phase == Phase.RETIRE or operation.phase == Phase.RETIRE) and not allow_retire:
+                continue
+            choices.append((phase.value, phase.label))
+        self.fields["to_phase"].choices = choices
+        self.fields["version"].initial = operation.version
+        nxt = Phase(operation.phase).next
+        if nxt is not None and not self.is_bound:
+            self.fields["to_phase"].initial = nxt.value
+
+
+class PurposeReviewForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Still needed because…"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say why it is still needed.")},
+    )
+    monthly_value = money_field(_("Monthly value"), _("What it earns or protects each month."))
+    monthly_cost = money_field(_("Monthly cost"), _("What running it costs each month."))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Say why it is still needed."))
+        return reason
+
+
+SORTS = {
+    "name": ("name", _("Name")),
+    "team": ("team__name", _("Team")),
+    "phase": ("phase_position", _("Phase")),
+    "since": ("phase_entered_at", _("In phase since")),
+    "cost": ("monthly_cost", _("Monthly cost")),
+    "value": ("monthly_value", _("Monthly value")),
+    "updated": ("updated_at", _("Last updated")),
+}
+
+
+class OperationFilterForm(forms.Form):
+    """The list's filters. They live in the URL, so a view can be bookmarked and shared."""
+
+    scope = forms.ChoiceField(
+        label=_("Show"),
+        choices=[("mine", _("Mine")), ("all", _("All operations"))],
+        required=False,
+    )
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=_("Any team")
+    )
+    phase = forms.ChoiceField(
+        label=_("Phase"), choices=[("", _("Any phase"))] + Phase.choices, required=False
+    )
+    owner = PersonChoiceField(
+        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Anyone")
+    )
+    flag = forms.ChoiceField(
+        label=_("Open flag"),
+        choices=[("", _("Any or none")), ("any", _("Any open flag"))] + FlagKind.choices,
+        required=False,
+    )
+    retired = forms.BooleanField(label=_("Include retired"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=[(k, label) for k, (_f, label) in SORTS.items()]
+        + [
+            (f"-{k}", _("%(field)s, descending") % {"field": label})
+            for k, (_f, label) in SORTS.items()
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            User.objects.filter(owned_operations__isnull=False)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )

@@ -1,0 +1,63 @@
+"""The operations list: filters from the URL turned into one queryset."""
+
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+
+from opsmaturity.maturity.models import Flag
+from opsmaturity.maturity.rules import with_performer_count
+
+from .forms import SORTS, OperationFilterForm
+from .models import Operation
+from .phases import ORDER, Phase
+
+PAGE_SIZE = 50
+
+
+def phase_position():
+    return Case(
+        *[When(phase=phase, then=Value(i)) for i, phase in enumerate(ORDER)],
+        output_field=IntegerField(),
+    )
+
+
+def open_flags_prefetch():
+    return Prefetch("flags", queryset=Flag.objects.open().order_by("kind"), to_attr="open_flags")
+
+
+def filtered_operations(user, params):
+    """(bound filter form, queryset) for the list's query string."""
+    form = OperationFilterForm(params)
+    form.is_valid()  # invalid values are dropped, never a 500
+    data = form.cleaned_data
+    qs = Operation.objects.all()
+    if data.get("scope", "") != "all":
+        qs = qs.for_user(user)
+    if not data.get("retired") and data.get("phase") != Phase.RETIRE:
+        qs = qs.active()
+    if data.get("team"):
+        qs = qs.filter(team=data["team"])
+    if data.get("phase"):
+        qs = qs.filter(phase=data["phase"])
+    if data.get("owner"):
+        qs = qs.filter(owner=data["owner"])
+    if data.get("flag"):
+        flags = Flag.objects.open()
+        if data["flag"] != "any":
+            flags = flags.filter(kind=data["flag"])
+        qs = qs.filter(pk__in=flags.values("operation_id"))
+    if data.get("q"):
+        words = data["q"].split()
+        for word in words:
+            qs = qs.filter(Q(name__icontains=word) | Q(purpose__icontains=word))
+    sort = data.get("sort") or "name"
+    field, _label = SORTS[sort.lstrip("-")]
+    descending = sort.startswith("-")
+    qs = qs.annotate(phase_position=phase_position())
+    qs = qs.order_by(f"-{field}" if descending else field, "pk")
+    return form, qs
+
+
+def page_rows(queryset):
+    """What the table shows of each row, in a constant number of queries."""
+    return with_performer_count(
+        queryset.select_related("team", "owner").prefetch_related(open_flags_prefetch())
+    )

@@ -1,0 +1,37 @@
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.html import format_html
+
+from opsmaturity.maturity.clock import days_since as _days_since
+
+register = template.Library()
+
+
+@register.filter
+def money(value):
+    """120000.00 → "¥120,000" style: grouped, no decimals unless there are cents."""
+    if value in (None, ""):
+        return "—"
+    value = Decimal(value)
+    places = 0 if value == value.to_integral_value() else 2
+    return (
+        f"{number_format(value, decimal_pos=places, force_grouping=True)} {settings.OPS_CURRENCY}"
+    )
+
+
+@register.filter
+def days_since(moment):
+    return _days_since(moment) if moment else None
+
+
+@register.simple_tag
+def phase_badge(phase_value, label):
+    return format_html('<span class="phase phase-{}">{}</span>', phase_value, label)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "operations"
+
+urlpatterns = [
+    path("", views.operation_list, name="list"),
+    path("new/", views.operation_create, name="create"),
+    path("<int:pk>/", views.operation_detail, name="detail"),
+    path("<int:pk>/edit/", views.operation_edit, name="edit"),
+    path("<int:pk>/move/", views.operation_move, name="move"),
+    path("<int:pk>/review/", views.purpose_review, name="review"),
+    path("<int:pk>/checks/<int:criterion_pk>/", views.criterion_check, name="check"),
+]

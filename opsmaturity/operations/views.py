@@ -1,0 +1,236 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from opsmaturity.maturity.rules import IllegalMove, classify_move
+
+from . import services
+from .access import (
+    can_edit,
+    can_manage,
+    editable_teams,
+    get_operation_for_edit,
+)
+from .forms import MoveForm, OperationForm, PurposeReviewForm
+from .lists import PAGE_SIZE, filtered_operations, open_flags_prefetch, page_rows
+from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
+from .phases import Phase
+
+
+def _partial_or_page(request, template, partial, context):
+    """An htmx request (not a boosted page load) gets just the partial it swaps."""
+    if request.htmx and not request.htmx.boosted:
+        template = f"{template}#{partial}"
+    return render(request, template, context)
+
+
+@login_required
+def operation_list(request):
+    form, queryset = filtered_operations(request.user, request.GET)
+    page = Paginator(page_rows(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filters": form, "page": page, "can_create": editable_teams(request.user).exists()}
+    return _partial_or_page(request, "operations/list.html", "results", context)
+
+
+def checklist(operation):
+    """The exit criteria of the operation's phase, each with its check (or None)."""
+    checks = {
+        c.criterion_id: c
+        for c in CriterionCheck.objects.filter(
+            operation=operation, criterion__phase=operation.phase
+        ).select_related("checked_by")
+    }
+    criteria = PhaseCriterion.objects.filter(phase=operation.phase, is_active=True)
+    return [(criterion, checks.get(criterion.pk)) for criterion in criteria]
+
+
+@login_required
+def operation_detail(request, pk):
+    operation = get_object_or_404(
+        Operation.objects.select_related("team", "owner", "purpose_reviewed_by").prefetch_related(
+            "performers",
+            open_flags_prefetch(),
+            Prefetch(
+                "transitions", PhaseTransition.objects.select_related("by").order_by("-at", "-id")
+            ),
+            "purpose_reviews__by",
+        ),
+        pk=pk,
+    )
+    context = {
+        "operation": operation,
+        "phase": Phase(operation.phase),
+        "checklist": checklist(operation),
+        "can_edit": can_edit(request.user, operation),
+        "can_manage": can_manage(request.user, operation),
+    }
+    return render(request, "operations/detail.html", context)
+
+
+def _validate_field(request, form):
+    """Inline validation: the whole form is checked, one field's errors are sent back.
+
+    Only the errors are swapped, never the input, so typing is not interrupted.
+    """
+    name = request.POST.get("_validate", "")
+    if name not in form.fields:
+        name = next(iter(form.fields))
+    form.is_valid()
+    return render(request, "operations/form.html#field-errors", {"field": form[name], "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def operation_create(request):
+    if not editable_teams(request.user).exists():
+        raise PermissionDenied(_("You are not in a team yet: ask a manager to add you."))
+    form = OperationForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if request.htmx and "_validate" in request.POST:
+            return _validate_field(request, form)
+        if form.is_valid():
+            operation = services.create_operation(
+                by=request.user,
+                performers=form.cleaned_data["performers"],
+                **form.changes(),
+            )
+            messages.success(request, _("“%(name)s” is recorded, in launch.") % {"name": operation})
+            return redirect(operation)
+    return render(request, "operations/form.html", {"form": form, "operation": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def operation_edit(request, pk):
+    operation = get_operation_for_edit(request.user, pk)
+    form = OperationForm(request.POST or None, instance=operation, user=request.user)
+    conflict = None
+    if request.method == "POST":
+        if request.htmx and "_validate" in request.POST:
+            return _validate_field(request, form)
+        if form.is_valid():
+            try:
+                services.update_operation(
+                    operation,
+                    by=request.user,
+                    changes=form.changes(),
+                    performers=form.cleaned_data["performers"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except services.EditConflict as exc:
+                conflict = form.conflict_rows(exc.current)
+                # Keep what the user typed; saving again now is a deliberate overwrite.
+                form.data = form.data.copy()
+                form.data["version"] = exc.current.version
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(operation)
+    context = {"form": form, "operation": operation, "conflict": conflict}
+    return render(request, "operations/form.html", context, status=409 if conflict else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def operation_move(request, pk):
+    operation = get_operation_for_edit(request.user, pk)
+    allow_retire = can_manage(request.user, operation)
+    form = MoveForm(request.POST or None, operation=operation, allow_retire=allow_retire)
+    if request.method == "POST":
+        target = request.POST.get("to_phase")
+        if (target == Phase.RETIRE or operation.phase == Phase.RETIRE) and not allow_retire:
+            raise PermissionDenied(_("Only a manager of the team can retire or reinstate."))
+        if form.is_valid():
+            try:
+                services.move_phase(
+                    operation,
+                    form.cleaned_data["to_phase"],
+                    by=request.user,
+                    note=form.cleaned_data["note"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except services.EditConflict:
+                form.add_error(
+                    None,
+                    _("Someone else changed this operation meanwhile; check it and try again."),
+                )
+            except services.NoteRequired as exc:
+                form.add_error("note", str(exc))
+            except IllegalMove as exc:
+                form.add_error("to_phase", str(exc))
+            else:
+                operation.refresh_from_db()
+                messages.success(
+                    request,
+                    _("Moved to %(phase)s.") % {"phase": operation.get_phase_display()},
+                )
+                return redirect(operation)
+    unmet = sum(1 for _c, check in checklist(operation) if check is None)
+    moves = {}
+    for value, _label in form.fields["to_phase"].choices:
+        move = classify_move(operation.phase, value, unmet)
+        moves[value] = move
+    context = {
+        "operation": operation,
+        "phase": Phase(operation.phase),
+        "form": form,
+        "checklist": checklist(operation),
+        "moves": moves,
+        "unmet": unmet,
+    }
+    return render(request, "operations/move.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def criterion_check(request, pk, criterion_pk):
+    operation = get_operation_for_edit(request.user, pk)
+    criterion = get_object_or_404(PhaseCriterion, pk=criterion_pk, is_active=True)
+    try:
+        services.set_criterion_check(
+            operation,
+            criterion,
+            by=request.user,
+            checked=request.POST.get("checked") == "on",
+            evidence=request.POST.get("evidence", "").strip()[:500],
+        )
+    except IllegalMove as exc:
+        messages.error(request, str(exc))
+    context = {"operation": operation, "checklist": checklist(operation), "can_edit": True}
+    if request.htmx:
+        return render(request, "operations/_checklist.html", context)
+    return redirect("operations:move", pk=operation.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def purpose_review(request, pk):
+    operation = get_operation_for_edit(request.user, pk)
+    initial = {
+        "monthly_value": operation.monthly_value,
+        "monthly_cost": operation.monthly_cost,
+        "version": operation.version,
+    }
+    form = PurposeReviewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_purpose(
+                operation,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                monthly_value=form.cleaned_data["monthly_value"],
+                monthly_cost=form.cleaned_data["monthly_cost"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except services.EditConflict:
+            form.add_error(
+                None, _("Someone else changed this operation meanwhile; check it and try again.")
+            )
+        else:
+            messages.success(request, _("Purpose review recorded."))
+            return redirect(operation)
+    return render(request, "operations/review.html", {"operation": operation, "form": form})
