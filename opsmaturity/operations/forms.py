@@ -19,6 +19,7 @@ def money_field(label, help_text):
     return forms.DecimalField(
         label=label,
         help_text=help_text,
+        initial=0,
         min_value=0,
         max_value=MAX_MONEY,
         max_digits=14,
