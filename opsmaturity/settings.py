@@ -130,7 +130,11 @@ STORAGES = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+# Only behind a proxy that sets X-Forwarded-Proto itself: anyone else could fake HTTPS.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 
 # --- Email -------------------------------------------------------------------
 # EMAIL_URL (smtp://user:pass@host:587/?tls=true, console://, file:///path,
@@ -202,8 +206,21 @@ def _crontab_from_env(name, default):
     )
 
 
-# Reviewed with the code; the times can be moved from the environment.
-CELERY_BEAT_SCHEDULE = {}
+# Reviewed with the code; the times can be moved from the environment (cron
+# syntax, in TIME_ZONE). A run that waited in the queue past the next one is
+# dropped: the next one does the same job.
+CELERY_BEAT_SCHEDULE = {
+    "maturity-scan": {
+        "task": "opsmaturity.maturity.scan_operations",
+        "schedule": _crontab_from_env("OPS_SCAN_CRON", "7 * * * *"),
+        "options": {"expires": 55 * 60},
+    },
+    "maturity-snapshot": {
+        "task": "opsmaturity.maturity.take_snapshot",
+        "schedule": _crontab_from_env("OPS_SNAPSHOT_CRON", "15 0 * * *"),
+        "options": {"expires": 23 * 60 * 60},
+    },
+}
 
 LOGGING = {
     "version": 1,
