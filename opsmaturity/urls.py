@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("ops/", include("opsmaturity.operations.urls")),
+    path("dashboard/", include("opsmaturity.dashboard.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,8 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from opsmaturity.teams.models import Team
+
 from .broker import broker_state
 
 
@@ -32,7 +34,11 @@ def healthz(request):
 
 
 def home(request):
-    """Where "/" leads: the registry for a signed-in user, the sign-in page otherwise."""
-    if not request.user.is_authenticated:
+    """Where "/" and signing in lead: managers and staff to the dashboard, members to
+    their operations, everyone else to the sign-in page."""
+    user = request.user
+    if not user.is_authenticated:
         return redirect("login")
+    if user.is_staff or Team.objects.managed_by(user).exists():
+        return redirect("dashboard:index")
     return redirect("operations:list")

@@ -272,7 +272,12 @@ class OperationFilterForm(forms.Form):
 
     scope = forms.ChoiceField(
         label=_("Show"),
-        choices=[("mine", _("Mine")), ("all", _("All operations"))],
+        choices=[
+            ("mine", _("Mine")),
+            ("my_teams", _("My teams")),
+            ("managed", _("Teams I manage")),
+            ("all", _("All operations")),
+        ],
         required=False,
     )
     q = forms.CharField(label=_("Search"), required=False, max_length=200)

@@ -4,6 +4,7 @@ from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 
 from opsmaturity.maturity.models import Flag
 from opsmaturity.maturity.rules import with_performer_count
+from opsmaturity.teams.models import Team
 
 from .forms import SORTS, OperationFilterForm
 from .models import Operation
@@ -23,14 +24,23 @@ def open_flags_prefetch():
     return Prefetch("flags", queryset=Flag.objects.open().order_by("kind"), to_attr="open_flags")
 
 
+def in_scope(operations, user, scope):
+    """Narrow operations to a scope of the list and the dashboard."""
+    if scope == "all":
+        return operations
+    if scope == "my_teams":
+        return operations.filter(team__in=Team.objects.for_user(user))
+    if scope == "managed":
+        return operations.filter(team__in=Team.objects.managed_by(user))
+    return operations.for_user(user)
+
+
 def filtered_operations(user, params):
     """(bound filter form, queryset) for the list's query string."""
     form = OperationFilterForm(params)
     form.is_valid()  # invalid values are dropped, never a 500
     data = form.cleaned_data
-    qs = Operation.objects.all()
-    if data.get("scope", "") != "all":
-        qs = qs.for_user(user)
+    qs = in_scope(Operation.objects.all(), user, data.get("scope") or "mine")
     if not data.get("retired") and data.get("phase") != Phase.RETIRE:
         qs = qs.active()
     if data.get("team"):

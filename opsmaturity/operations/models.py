@@ -175,6 +175,11 @@ class PhaseTransition(models.Model):
         verbose_name=_("by"),
     )
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    # When the operation had entered the phase it leaves: time spent in a phase
+    # (say, days in launch) is then one subtraction, not a self-join.
+    from_phase_entered_at = models.DateTimeField(
+        _("in the previous phase since"), null=True, blank=True
+    )
     note = models.TextField(_("note"), blank=True)
     # The money at the moment of the move, so savings can be computed from history.
     monthly_cost = models.DecimalField(_("monthly cost then"), **MONEY, default=0)
@@ -184,7 +189,10 @@ class PhaseTransition(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("phase transition")
         verbose_name_plural = _("phase transitions")
-        indexes = [models.Index(fields=["operation", "at"], name="transition_operation_at")]
+        indexes = [
+            models.Index(fields=["operation", "at"], name="transition_operation_at"),
+            models.Index(fields=["to_phase", "at"], name="transition_to_phase_at"),
+        ]
 
     def __str__(self):
         return f"{self.operation}: {self.from_phase or '∅'} → {self.to_phase}"

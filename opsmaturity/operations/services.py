@@ -76,6 +76,7 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
             to_phase=to_phase,
             by=by,
             at=at,
+            from_phase_entered_at=current.phase_entered_at,
             note=note,
             monthly_cost=current.monthly_cost,
             monthly_value=current.monthly_value,

@@ -35,3 +35,24 @@ def phase_badge(phase_value, label):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key)
+
+
+@register.simple_tag
+def list_url(params, **extra):
+    """A link to the operations list showing exactly the given operations."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    query = {**params, **{k: v for k, v in extra.items() if v not in (None, "")}}
+    return f"{reverse('operations:list')}?{urlencode(query)}"
+
+
+@register.filter
+def percent(part, whole):
+    return round(100 * part / whole) if whole else 0
+
+
+@register.filter
+def get_period(periods, key):
+    return dict(periods).get(key, "")

@@ -1,0 +1,291 @@
+"""What the manager dashboard shows, each figure one aggregate query in the database.
+
+Every function takes a ``Scope`` (which teams) and answers in a constant number
+of queries, whatever the number of operations. Flags come from the maturity
+scan, which applies the rules in ``maturity/rules.py``; the lists link to the
+same flags, so a number here and the list it links to always agree.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from opsmaturity.maturity.clock import day_start, days_since, today
+from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
+from opsmaturity.operations.lists import in_scope
+from opsmaturity.operations.models import Operation, PhaseTransition
+from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, WORKING_PHASES, Phase
+from opsmaturity.teams.models import Team
+
+ZERO = Decimal("0")
+LIST_LIMIT = 8
+PERIODS = {
+    "4w": (28, _("4 weeks")),
+    "12w": (84, _("12 weeks")),
+    "26w": (182, _("26 weeks")),
+    "52w": (364, _("52 weeks")),
+}
+DEFAULT_PERIOD = "12w"
+TREND_WEEKS = 12
+
+
+@dataclass
+class Scope:
+    """Which operations the dashboard is about, and how the list can show the same ones."""
+
+    user: object
+    key: str  # "managed", "my_teams", "all" or "team"
+    team: Team | None = None
+    label: str = ""
+    list_params: dict = field(default_factory=dict)
+
+    def operations(self):
+        ops = Operation.objects.all()
+        if self.key == "team":
+            return ops.filter(team=self.team)
+        return in_scope(ops, self.user, self.key)
+
+    def teams(self):
+        if self.key == "team":
+            return Team.objects.filter(pk=self.team.pk)
+        if self.key == "all":
+            return Team.objects.all()
+        if self.key == "managed":
+            return Team.objects.managed_by(self.user)
+        return Team.objects.for_user(self.user)
+
+    def flags(self):
+        return Flag.objects.open().filter(operation__in=self.operations().active())
+
+    def transitions(self):
+        return PhaseTransition.objects.filter(operation__in=self.operations())
+
+    def snapshots(self):
+        return Snapshot.objects.filter(team__in=self.teams())
+
+
+def funnel(scope):
+    """Operations and monthly cost in each phase, in the method's order."""
+    rows = {
+        r["phase"]: r
+        for r in scope.operations()
+        .order_by()
+        .values("phase")
+        .annotate(count=Count("pk"), cost=Coalesce(Sum("monthly_cost"), ZERO))
+    }
+    stages = []
+    for phase in ORDER:
+        row = rows.get(phase, {"count": 0, "cost": ZERO})
+        stages.append({"phase": phase, "count": row["count"], "cost": row["cost"]})
+    return stages
+
+
+def flag_counts(scope):
+    counts = dict(
+        scope.flags()
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    return {kind: counts.get(kind, 0) for kind in FlagKind.values}
+
+
+def flagged(scope, kind, order_by, limit=LIST_LIMIT):
+    """The first operations with an open flag of one kind, with the flag."""
+    return list(
+        scope.flags()
+        .filter(kind=kind)
+        .select_related("operation", "operation__team", "operation__owner")
+        .order_by(*order_by)[:limit]
+    )
+
+
+def stalled(scope):
+    flags = flagged(scope, FlagKind.STALLED, ["operation__phase_entered_at", "pk"])
+    for flag in flags:
+        flag.days = days_since(flag.operation.phase_entered_at)
+        flag.overdue = flag.days - settings.OPS_STALL_DAYS
+    return flags
+
+
+def due_soon(scope):
+    flags = flagged(scope, FlagKind.DUE_SOON, ["operation__phase_entered_at", "pk"])
+    for flag in flags:
+        flag.days = days_since(flag.operation.phase_entered_at)
+        flag.left = settings.OPS_STALL_DAYS - flag.days
+    return flags
+
+
+def person_dependent(scope):
+    return flagged(scope, FlagKind.PERSON_DEPENDENT, ["operation__team__name", "operation__name"])
+
+
+def retire_candidates(scope):
+    """Unjustified operations, the biggest shortfall of value against cost first."""
+    flags = (
+        scope.flags()
+        .filter(kind=FlagKind.UNJUSTIFIED)
+        .select_related("operation", "operation__team", "operation__owner")
+        .annotate(shortfall=F("operation__monthly_cost") - F("operation__monthly_value"))
+        .order_by("-shortfall", "operation__purpose_reviewed_at", "pk")[:LIST_LIMIT]
+    )
+    return list(flags)
+
+
+def launch_exits(scope, since):
+    """Operations that left launch for a later working phase since a date.
+
+    Returns how many, how many within OPS_STALL_DAYS, and the median days in launch
+    (the middle row by duration: portable, and two small queries).
+    """
+    exits = (
+        scope.transitions()
+        .filter(
+            from_phase=Phase.LAUNCH,
+            to_phase__in=PAST_LAUNCH,
+            at__gte=since,
+            from_phase_entered_at__isnull=False,
+        )
+        .annotate(
+            duration=ExpressionWrapper(
+                F("at") - F("from_phase_entered_at"), output_field=DurationField()
+            )
+        )
+    )
+    limit = timedelta(days=settings.OPS_STALL_DAYS + 1)
+    agg = exits.aggregate(total=Count("pk"), in_time=Count("pk", filter=Q(duration__lt=limit)))
+    median_days = None
+    if agg["total"]:
+        middle = exits.order_by("duration").values_list("duration", flat=True)[agg["total"] // 2]
+        median_days = middle.days
+    return {"count": agg["total"], "in_time": agg["in_time"], "median_days": median_days}
+
+
+def conversion(scope, counts):
+    """Of the operations whose launch window has passed, the share that moved on.
+
+    Moved on: ever left launch for standardize or later. Stuck: still in launch past
+    the limit. Retired straight from launch count as not converted.
+    """
+    agg = scope.transitions().aggregate(
+        moved=Count(
+            "operation", distinct=True, filter=Q(from_phase=Phase.LAUNCH, to_phase__in=PAST_LAUNCH)
+        ),
+        dropped=Count(
+            "operation", distinct=True, filter=Q(from_phase=Phase.LAUNCH, to_phase=Phase.RETIRE)
+        ),
+    )
+    base = agg["moved"] + agg["dropped"] + counts[FlagKind.STALLED]
+    rate = round(100 * agg["moved"] / base) if base else None
+    return {"moved": agg["moved"], "base": base, "rate": rate}
+
+
+def savings(scope, since):
+    """Monthly cost removed by retirements, and the change in monthly cost of the
+    operations that entered automation (automate or cost-optimize) since a date."""
+    retired = (
+        scope.transitions()
+        .filter(to_phase=Phase.RETIRE, at__gte=since)
+        .aggregate(count=Count("pk"), cost=Coalesce(Sum("monthly_cost"), ZERO))
+    )
+    automation = [Phase.AUTOMATE, Phase.COST_OPTIMIZE]
+    entered = (
+        scope.transitions()
+        .filter(to_phase__in=automation, at__gte=since)
+        .exclude(from_phase__in=automation)
+        .exclude(operation__phase=Phase.RETIRE)
+        .aggregate(
+            count=Count("operation", distinct=True),
+            before=Coalesce(Sum("monthly_cost"), ZERO),
+            now=Coalesce(Sum("operation__monthly_cost"), ZERO),
+        )
+    )
+    return {
+        "retired_count": retired["count"],
+        "retired_cost": retired["cost"],
+        "automated_count": entered["count"],
+        "automated_before": entered["before"],
+        "automated_now": entered["now"],
+        "automated_change": entered["now"] - entered["before"],
+        "total_saved": retired["cost"] + max(entered["before"] - entered["now"], ZERO),
+    }
+
+
+def team_rollup(scope):
+    """One row per team: operations per phase, share past launch, flags, monthly cost."""
+    teams = {t.pk: t for t in scope.teams()}
+    rows = {
+        pk: {
+            "team": team,
+            "phases": dict.fromkeys(ORDER, 0),
+            "cost": dict.fromkeys(ORDER, ZERO),
+            "flags": dict.fromkeys(FlagKind.values, 0),
+        }
+        for pk, team in teams.items()
+    }
+    for r in (
+        scope.operations()
+        .order_by()
+        .values("team_id", "phase")
+        .annotate(count=Count("pk"), cost=Coalesce(Sum("monthly_cost"), ZERO))
+    ):
+        if r["team_id"] in rows:
+            rows[r["team_id"]]["phases"][r["phase"]] = r["count"]
+            rows[r["team_id"]]["cost"][r["phase"]] = r["cost"]
+    for r in scope.flags().order_by().values("operation__team_id", "kind").annotate(n=Count("pk")):
+        if r["operation__team_id"] in rows:
+            rows[r["operation__team_id"]]["flags"][r["kind"]] = r["n"]
+    result = []
+    for row in sorted(rows.values(), key=lambda r: r["team"].name.lower()):
+        active = sum(row["phases"][p] for p in WORKING_PHASES)
+        past = sum(row["phases"][p] for p in PAST_LAUNCH)
+        row["active"] = active
+        row["past_launch_share"] = round(100 * past / active) if active else None
+        row["monthly_cost"] = sum((row["cost"][p] for p in WORKING_PHASES), ZERO)
+        result.append(row)
+    return result
+
+
+def trend(scope, weeks=TREND_WEEKS):
+    """Operations per phase at the end of each of the last weeks, from the snapshots."""
+    start = today() - timedelta(weeks=weeks)
+    rows = (
+        scope.snapshots()
+        .filter(date__gt=start)
+        .order_by()
+        .values("date", "phase")
+        .annotate(count=Sum("count"), cost=Sum("monthly_cost"))
+    )
+    by_date = {}
+    for r in rows:
+        by_date.setdefault(r["date"], dict.fromkeys(ORDER, 0))[r["phase"]] = r["count"]
+    # the latest snapshot of each ISO week stands for that week
+    weekly = {}
+    for day in sorted(by_date):
+        weekly[day.isocalendar()[:2]] = (day, by_date[day])
+    points = [{"date": day, "counts": counts} for day, counts in weekly.values()]
+    change = None
+    if len(points) >= 2:
+        last, before = points[-1]["counts"], points[-2]["counts"]
+        change = {phase: last[phase] - before[phase] for phase in ORDER}
+    return {"points": points, "change": change}
+
+
+def latest_moves(scope, limit=LIST_LIMIT):
+    return list(
+        scope.transitions()
+        .exclude(from_phase="")
+        .select_related("operation", "operation__team", "by")
+        .order_by("-at", "-pk")[:limit]
+    )
+
+
+def period_start(period_key):
+    days, _label = PERIODS.get(period_key, PERIODS[DEFAULT_PERIOD])
+    return day_start(today() - timedelta(days=days))

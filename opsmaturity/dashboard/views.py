@@ -1,0 +1,73 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from opsmaturity.teams.models import Team
+
+from . import charts, metrics
+
+
+def resolve_scope(request):
+    """The dashboard's team filter: my managed teams for a manager, all for staff.
+
+    ``?team=<id>`` narrows to one team the user may see; ``?scope=`` picks a group.
+    """
+    user = request.user
+    visible = Team.objects.all() if user.is_staff else Team.objects.for_user(user)
+    team_id = request.GET.get("team", "")
+    if team_id.isdigit():
+        team = visible.filter(pk=team_id).first()
+        if team is None:
+            raise PermissionDenied(_("That team is not one of yours."))
+        return metrics.Scope(user, "team", team, team.name, {"scope": "all", "team": team.pk})
+    key = request.GET.get("scope", "")
+    if key not in ("managed", "my_teams", "all") or (key == "all" and not user.is_staff):
+        if user.is_staff:
+            key = "all"
+        elif Team.objects.managed_by(user).exists():
+            key = "managed"
+        else:
+            key = "my_teams"
+    labels = {"managed": _("Teams I manage"), "my_teams": _("My teams"), "all": _("All teams")}
+    return metrics.Scope(user, key, None, labels[key], {"scope": key})
+
+
+@login_required
+def dashboard(request):
+    scope = resolve_scope(request)
+    period = request.GET.get("period", metrics.DEFAULT_PERIOD)
+    if period not in metrics.PERIODS:
+        period = metrics.DEFAULT_PERIOD
+    since = metrics.period_start(period)
+    stages = metrics.funnel(scope)
+    counts = metrics.flag_counts(scope)
+    trend = metrics.trend(scope)
+    context = {
+        "scope": scope,
+        "team_choices": (
+            Team.objects.all() if request.user.is_staff else Team.objects.for_user(request.user)
+        ),
+        "is_manager": request.user.is_staff or Team.objects.managed_by(request.user).exists(),
+        "period": period,
+        "periods": [(key, label) for key, (_days, label) in metrics.PERIODS.items()],
+        "stages": stages,
+        "funnel_chart": charts.funnel_bars(stages),
+        "total_ops": sum(s["count"] for s in stages if s["phase"] != "retire"),
+        "counts": counts,
+        "stalled": metrics.stalled(scope),
+        "due_soon": metrics.due_soon(scope),
+        "person_dependent": metrics.person_dependent(scope),
+        "retire_candidates": metrics.retire_candidates(scope),
+        "launch_exits": metrics.launch_exits(scope, since),
+        "conversion": metrics.conversion(scope, counts),
+        "savings": metrics.savings(scope, since),
+        "rollup": metrics.team_rollup(scope),
+        "trend": trend,
+        "trend_chart": charts.trend_lines(trend["points"]),
+        "moves": metrics.latest_moves(scope),
+    }
+    template = "dashboard/dashboard.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#body"
+    return render(request, template, context)
