@@ -73,9 +73,15 @@ class Command(BaseCommand):
 
     def _stop_all(self, children):
         self.stdout.write("Stopping web, worker and beat…")
-        for child in children.values():
+        for name, child in children.items():
             if child.poll() is None:
-                os.killpg(child.pid, signal.SIGTERM)
+                if name == "web":
+                    # runserver's autoreloader runs the server in a child process.
+                    os.killpg(child.pid, signal.SIGTERM)
+                else:
+                    # Celery stops its own pool: signalling the whole group would
+                    # kill the pool processes under it and stall the warm shutdown.
+                    child.terminate()
         deadline = time.monotonic() + 20  # a worker takes several seconds to stop
         for name, child in children.items():
             try:

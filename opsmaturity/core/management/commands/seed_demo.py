@@ -1,0 +1,71 @@
+"""python manage.py seed_demo [--ops N --teams T]: demo data, and volume on top of it."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from opsmaturity.core import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the fixed demo (six teams, about sixty operations in every phase, demo logins) "
+        "unless it is already there; with --ops N, also add N generated operations over "
+        "--teams T generated teams."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--ops", type=int, default=0, help="Generated operations to add (default: none)."
+        )
+        parser.add_argument(
+            "--teams",
+            type=int,
+            default=None,
+            help="Generated teams to spread them over, Team 001… (default: 10).",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed of the generated data (default: 1)."
+        )
+
+    def handle(self, *args, ops, teams, seed, verbosity, **options):
+        if ops < 0:
+            raise CommandError("--ops must be 0 or more.")
+        if teams is not None and not ops:
+            raise CommandError("--teams is used together with --ops N.")
+        teams = 10 if teams is None else teams
+        if teams < 1:
+            raise CommandError("--teams must be 1 or more.")
+
+        fixed = demo.seed_fixed()
+        if fixed.skipped:
+            self.stdout.write("Fixed demo: already there, skipped.")
+        else:
+            self.stdout.write(
+                f"Fixed demo: {fixed.teams} teams, {fixed.operations} operations, "
+                f"{fixed.users} users, {fixed.transitions} phase transitions, "
+                f"{fixed.checks} criterion checks created."
+            )
+
+        if ops:
+
+            def progress(done, total):
+                if verbosity > 1:
+                    self.stdout.write(f"  {done:,} / {total:,} operations")
+
+            generated = demo.seed_generated(ops, teams, seed=seed, progress=progress)
+            self.stdout.write(
+                f"Generated: {generated.operations:,} operations over {generated.teams} teams "
+                f"({generated.new_teams} teams and {generated.users:,} users created, "
+                f"{generated.transitions:,} phase transitions) in {generated.seconds:.1f} s."
+            )
+
+        logins = ", ".join(f"{username}/{password}" for username, password, *_ in demo.LOGINS)
+        self.stdout.write(
+            f"Demo logins: {logins} (admin is staff). "
+            f"Every other demo person's password is “{demo.DEMO_PASSWORD}”."
+        )
+        if not settings.DEBUG:
+            self.stderr.write(
+                "Warning: DEBUG is off. These logins have well-known passwords: "
+                "never load the demo into a production database."
+            )

@@ -1,0 +1,204 @@
+"""seed_demo: the fixed demo shows every phase and rule, and volume adds on top of it."""
+
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from opsmaturity.core import demo
+from opsmaturity.maturity import rules
+from opsmaturity.maturity.rules import classify_move
+from opsmaturity.operations.models import (
+    CriterionCheck,
+    Operation,
+    PhaseTransition,
+    PurposeReview,
+)
+from opsmaturity.operations.phases import Phase
+from opsmaturity.teams.models import Membership, Role, Team
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            User,
+            Team,
+            Membership,
+            Operation,
+            PhaseTransition,
+            CriterionCheck,
+            PurposeReview,
+        )
+    } | {"performers": Operation.performers.through.objects.count()}
+
+
+def assert_histories_hold(operations):
+    """Each history starts at the creation in launch and ends where the operation is."""
+    now = timezone.now()
+    transitions = {}
+    for t in PhaseTransition.objects.filter(operation__in=operations).order_by("at", "id"):
+        transitions.setdefault(t.operation_id, []).append(t)
+    reviews = {r.operation_id: r for r in PurposeReview.objects.filter(operation__in=operations)}
+    for op in operations:
+        history = transitions[op.pk]
+        first, last = history[0], history[-1]
+        assert (first.from_phase, first.to_phase) == ("", Phase.LAUNCH), op
+        assert first.at == op.created_at
+        assert op.launched_at == timezone.localdate(first.at)
+        assert last.to_phase == op.phase
+        assert last.at == op.phase_entered_at
+        assert op.version == len(history) + (op.pk in reviews)
+        assert last.at <= now
+        assert first.from_phase_entered_at is None
+        for before, after in zip(history, history[1:], strict=False):
+            assert after.from_phase == before.to_phase, op
+            assert after.from_phase_entered_at == before.at, op
+            assert after.at > before.at, op
+            if classify_move(after.from_phase, after.to_phase).needs_note:
+                assert after.note.strip(), (op, after)
+        assert op.purpose and op.purpose == op.purpose.strip()
+        if op.purpose_reviewed_at:
+            assert op.purpose_reviewed_at > op.created_at
+            review = reviews[op.pk]
+            assert (review.at, review.by_id) == (op.purpose_reviewed_at, op.purpose_reviewed_by_id)
+            assert review.reason and review.monthly_cost == op.monthly_cost
+        else:
+            assert op.pk not in reviews
+
+
+def test_fixed_demo_has_every_phase_and_every_rule():
+    seed()
+
+    phases = Counter(Operation.objects.values_list("phase", flat=True))
+    assert set(phases) == set(Phase.values)
+    assert 50 <= sum(phases.values()) <= 70
+    assert Team.objects.count() == 6
+    for rule in rules.ALL_RULES:
+        assert rule.filter().exists(), rule.kind
+    # Overdue reviews and value below cost, each on its own.
+    assert Operation.objects.active().filter(purpose_reviewed_at__isnull=False).exists()
+    assert any(op.monthly_value < op.monthly_cost for op in Operation.objects.active())
+
+
+def test_fixed_demo_histories_checks_and_japanese_text():
+    seed()
+
+    operations = list(Operation.objects.all())
+    assert_histories_hold(operations)
+    assert Operation.objects.filter(purpose__contains="本人確認").exists()
+    assert PhaseTransition.objects.filter(to_phase=Phase.RETIRE).exclude(note="").exists()
+    assert CriterionCheck.objects.count() > 100
+    # What moved on to standardize had its launch checklist ticked; money is on every move.
+    standardized = Operation.objects.filter(
+        transitions__from_phase=Phase.LAUNCH, transitions__to_phase=Phase.STANDARDIZE
+    )
+    assert standardized.count() > 30
+    assert not standardized.exclude(checks__criterion__phase=Phase.LAUNCH).exists()
+    assert not PhaseTransition.objects.filter(monthly_cost=0).exists()
+    amounts = Operation.objects.values_list("monthly_cost", flat=True)
+    assert all(10_000 <= amount <= 2_000_000 for amount in amounts)
+
+
+def test_fixed_demo_logins_and_people():
+    seed()
+
+    manager = User.objects.get(username="manager")
+    assert manager.check_password("manager")
+    assert Team.objects.managed_by(manager).count() >= 3
+    member = User.objects.get(username="member")
+    assert member.check_password("member")
+    assert 1 <= Team.objects.for_user(member).count() <= 2
+    assert Operation.objects.filter(owner=member).exists()
+    admin = User.objects.get(username="admin")
+    assert admin.check_password("admin") and admin.is_staff and admin.is_superuser
+    assert User.objects.count() >= 18
+    assert not User.objects.filter(email="").exists()
+    assert User.objects.get(username="aiko.sato").check_password(demo.DEMO_PASSWORD)
+    assert not Team.objects.filter(memberships__isnull=True).exists()
+
+
+def test_a_second_run_adds_nothing():
+    seed()
+    before = counts()
+
+    out = seed()
+
+    assert counts() == before
+    assert "already there" in out
+
+
+def test_the_fixed_demo_is_all_or_nothing(monkeypatch):
+    def crash(*args, **kwargs):
+        raise RuntimeError("crash half-way")
+
+    monkeypatch.setattr(CriterionCheck.objects, "bulk_create", crash)
+
+    with pytest.raises(RuntimeError):
+        seed()
+
+    assert not Operation.objects.exists()
+    assert not Team.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_generated_operations_over_generated_teams():
+    seed()
+    fixed = set(Operation.objects.values_list("pk", flat=True))
+
+    out = seed("--ops", "300", "--teams", "5")
+
+    generated = list(Operation.objects.exclude(pk__in=fixed).select_related("team"))
+    assert len(generated) == 300
+    assert {op.team.name for op in generated} == {f"Team 00{n}" for n in range(1, 6)}
+    assert_histories_hold(generated)
+    assert set(op.phase for op in generated) == set(Phase.values)
+    assert "300 operations over 5 teams" in out
+    # About ten people per team, who own and run its operations.
+    teams = Team.objects.filter(name__startswith="Team 00")
+    members = Membership.objects.filter(team__in=teams)
+    assert members.count() == 50
+    assert members.filter(role=Role.MANAGER).count() == 5
+    member_pairs = set(members.values_list("team_id", "user_id"))
+    assert all((op.team_id, op.owner_id) in member_pairs for op in generated)
+    through = Operation.performers.through.objects.filter(operation__in=generated)
+    assert through.exists()
+    assert all(pair in member_pairs for pair in through.values_list("operation__team", "user"))
+    assert not User.objects.filter(email="").exists()
+    for rule in rules.ALL_RULES:
+        assert rule.filter(Operation.objects.filter(team__in=teams)).exists(), rule.kind
+
+
+def test_reruns_add_more_without_collisions():
+    seed("--ops", "120", "--teams", "3")
+    users = User.objects.count()
+
+    seed("--ops", "120", "--teams", "3")
+    seed("--ops", "60", "--teams", "4")
+
+    generated = Operation.objects.filter(team__name__startswith="Team 00")
+    assert generated.count() == 300
+    assert Team.objects.filter(name__startswith="Team 00").count() == 4
+    assert User.objects.count() == users + 10  # only the fourth team's people are new
+    names = Counter(generated.values_list("team_id", Lower("name")))
+    assert max(names.values()) == 1
+    # The fixed demo is still there once.
+    assert Operation.objects.filter(name="KYC checks").count() == 1
+
+
+def test_teams_needs_ops():
+    with pytest.raises(CommandError):
+        seed("--teams", "5")
