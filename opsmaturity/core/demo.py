@@ -204,7 +204,7 @@ OPERATIONS = {
             "Lost parcel claims",
             "Customers whose parcel went missing get a replacement or a refund, and we claim "
             "the loss back from the carrier.",
-            ("L240", "S190"),
+            ("L100", "S45"),
             310_000,
             540_000,
             260,
@@ -297,8 +297,8 @@ OPERATIONS = {
                 "L800",
                 "S760",
                 "A500",
-                "R180: Email dunning from the billing system now covers every customer; "
-                "the last printed letters went out in spring.",
+                "R40: Email dunning from the billing system now covers every customer; "
+                "the last printed letters went out last month.",
             ),
             210_000,
             90_000,
@@ -317,7 +317,7 @@ OPERATIONS = {
         (
             "Payment method changes",
             "Customers can switch card or bank account without a gap in their service.",
-            ("L250", "S205", "A90"),
+            ("L250", "S205", "A30"),
             70_000,
             260_000,
             700,
@@ -428,7 +428,7 @@ OPERATIONS = {
             "Contract countersignature",
             "Signed contracts are countersigned and filed within one business day so that "
             "the account can be opened.",
-            ("L210", "S170"),
+            ("L90", "S38"),
             90_000,
             200_000,
             160,
@@ -467,7 +467,7 @@ OPERATIONS = {
             "Each new customer receives a handwritten card from their onboarding manager.",
             (
                 "L300",
-                "R200: A six-month test showed no effect on activation or churn; stopped.",
+                "R25: A six-month test showed no effect on activation or churn; stopped.",
             ),
             95_000,
             10_000,
@@ -601,7 +601,7 @@ OPERATIONS = {
             "Vendor onboarding",
             "New suppliers are set up with verified bank details before their first invoice "
             "is paid.",
-            ("L400", "S360", "A180"),
+            ("L400", "S360", "A50"),
             90_000,
             240_000,
             30,
@@ -711,7 +711,7 @@ OPERATIONS = {
         (
             "Upsell opportunity review",
             "Accounts close to their plan limits are offered the next plan before they hit a wall.",
-            ("L260", "S215"),
+            ("L120", "S20"),
             250_000,
             800_000,
             90,

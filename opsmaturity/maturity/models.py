@@ -65,6 +65,9 @@ class Snapshot(models.Model):
     monthly_cost = models.DecimalField(
         _("monthly cost"), max_digits=16, decimal_places=2, default=0
     )
+    # When the row was last written: a rerun for the same day removes the rows
+    # it did not write (a team and phase that emptied since).
+    taken_at = models.DateTimeField(_("taken at"), default=timezone.now)
 
     class Meta:
         ordering = ["date", "team", "phase"]
@@ -78,3 +81,57 @@ class Snapshot(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.team} {self.phase}: {self.count}"
+
+
+class ScanStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class ScanRun(models.Model):
+    """One run of the maturity scan, whole or limited to some operations.
+
+    A run whose worker died stays "running" without ``finished_at``: its flag
+    changes were rolled back with its transaction, and the next run does them.
+    """
+
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    # The moment the run judged the operations at, and stamped on the flags it
+    # opened and resolved: later than started_at when it waited for another run.
+    as_of = models.DateTimeField(_("as of"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ScanStatus.choices, default=ScanStatus.RUNNING
+    )
+    partial = models.BooleanField(
+        _("limited to some operations"),
+        default=False,
+        help_text=_("Checked now for chosen operations rather than the whole registry."),
+    )
+    operation_count = models.PositiveIntegerField(_("operations scanned"), null=True, blank=True)
+    opened = models.PositiveIntegerField(_("flags opened"), default=0)
+    resolved = models.PositiveIntegerField(_("flags resolved"), default=0)
+    refreshed = models.PositiveIntegerField(
+        _("reasons updated"),
+        default=0,
+        help_text=_("Open flags whose reason changed, e.g. one more day in launch."),
+    )
+    by_kind = models.JSONField(_("by kind"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        get_latest_by = "started_at"
+        verbose_name = _("scan run")
+        verbose_name_plural = _("scan runs")
+        indexes = [models.Index(fields=["-started_at"], name="scanrun_started")]
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.get_status_display()}"
+
+    @property
+    def duration(self):
+        if self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsmaturity.maturity.rules import IllegalMove, classify_move
+from opsmaturity.maturity.scan import run_scan
 
 from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition, PurposeReview
 from .phases import Phase
@@ -21,6 +22,12 @@ class EditConflict(Exception):
 
 class NoteRequired(IllegalMove):
     pass
+
+
+def refresh_flags(operation):
+    """Re-apply the rules to one operation right after a change, so its page, the lists
+    and the dashboard show the flags it has now rather than at the next hourly scan."""
+    run_scan(operation_ids=[operation.pk])
 
 
 def unmet_criteria(operation):
@@ -52,6 +59,7 @@ def create_operation(*, by, performers=(), **fields):
         monthly_cost=operation.monthly_cost,
         monthly_value=operation.monthly_value,
     )
+    transaction.on_commit(lambda: refresh_flags(operation))
     return operation
 
 
@@ -87,6 +95,7 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
         if to_phase == Phase.RETIRE:
             # Nothing is asked of a retired operation: its open flags end with it.
             current.flags.filter(resolved_at__isnull=True).update(resolved_at=at)
+    refresh_flags(current)
     operation.refresh_from_db()
     return transition
 
@@ -107,6 +116,7 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
         current.save()
         if performers is not None:
             current.performers.set(performers)
+    refresh_flags(current)
     return current
 
 
@@ -131,6 +141,7 @@ def review_purpose(operation, *, by, reason, monthly_value, monthly_cost, expect
         current.monthly_cost = monthly_cost
         current.version += 1
         current.save()
+    refresh_flags(current)
     return current
 
 

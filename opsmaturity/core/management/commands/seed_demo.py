@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from opsmaturity.core import demo
+from opsmaturity.maturity.scan import run_scan
+from opsmaturity.maturity.snapshots import backfill_snapshots, take_snapshot
 
 
 class Command(BaseCommand):
@@ -59,6 +61,7 @@ class Command(BaseCommand):
                 f"{generated.transitions:,} phase transitions) in {generated.seconds:.1f} s."
             )
 
+        self._flags_and_trend(backfill=not fixed.skipped)
         logins = ", ".join(f"{username}/{password}" for username, password, *_ in demo.LOGINS)
         self.stdout.write(
             f"Demo logins: {logins} (admin is staff). "
@@ -69,3 +72,19 @@ class Command(BaseCommand):
                 "Warning: DEBUG is off. These logins have well-known passwords: "
                 "never load the demo into a production database."
             )
+
+    def _flags_and_trend(self, backfill):
+        """Open the flags the new data calls for, and give the dashboard its trend.
+
+        The fixed demo's history is replayed into twelve weekly snapshots, so a new
+        demo shows a real trend on its first day; later runs take today's snapshot.
+        """
+        run = run_scan()
+        if backfill:
+            backfill_snapshots(weeks=12)
+        else:
+            take_snapshot()
+        self.stdout.write(
+            f"Maturity scan: {run.opened} flags opened, {run.resolved} resolved; "
+            + ("twelve weeks of snapshots rebuilt." if backfill else "today's snapshot taken.")
+        )
