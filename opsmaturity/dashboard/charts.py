@@ -38,6 +38,7 @@ def trend_lines(points):
                 "last_value": points[-1]["counts"][phase],
             }
         )
+    _spread_labels(lines)
     ticks = [{"x": xy(i, 0)[0], "label": p["date"]} for i, p in enumerate(points) if i % 2 == 0]
     return {
         "lines": lines,
@@ -48,3 +49,15 @@ def trend_lines(points):
         "baseline": PAD + inner,
         "pad": PAD,
     }
+
+
+def _spread_labels(lines, gap=14):
+    """Move the end-of-line labels apart vertically so that none overlaps another."""
+    ordered = sorted(lines, key=lambda line: line["last"][1])
+    previous = None
+    for line in ordered:
+        y = line["last"][1]
+        if previous is not None and y - previous < gap:
+            y = previous + gap
+        line["label_y"] = y
+        previous = y
