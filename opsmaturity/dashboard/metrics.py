@@ -60,7 +60,8 @@ class Scope:
         return Team.objects.for_user(self.user)
 
     def flags(self):
-        return Flag.objects.open().filter(operation__in=self.operations().active())
+        """Open flags that are not snoozed, the same the lists filter on."""
+        return Flag.objects.current().filter(operation__in=self.operations().active())
 
     def transitions(self):
         return PhaseTransition.objects.filter(operation__in=self.operations())

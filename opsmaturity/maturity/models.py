@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +18,19 @@ class FlagQuerySet(models.QuerySet):
     def open(self):
         return self.filter(resolved_at__isnull=True)
 
+    def current(self, on=None):
+        """Open and not snoozed: what the lists, the dashboard and the digests show.
+
+        A flag snoozed until a day stays out through that day and comes back by
+        itself the day after; no job has to wake it.
+        """
+        on = on or timezone.localdate()
+        return self.open().filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=on))
+
+    def snoozed(self, on=None):
+        on = on or timezone.localdate()
+        return self.open().filter(snoozed_until__gte=on)
+
 
 class Flag(models.Model):
     """A rule holds for an operation. Opened and resolved by the maturity scan."""
@@ -28,6 +42,21 @@ class Flag(models.Model):
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     detail = models.CharField(_("reason"), max_length=300, blank=True)
+    # The exemption in force, if any; its history is in FlagExemption. Defaults live in
+    # the database too, since the scan opens flags with INSERT … SELECT.
+    snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
+    snoozed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("snoozed by"),
+    )
+    snooze_reason = models.CharField(
+        _("why snoozed"), max_length=500, blank=True, default="", db_default=""
+    )
+    snooze_requested = models.BooleanField(_("snooze requested"), default=False, db_default=False)
 
     objects = FlagQuerySet.as_manager()
 
@@ -53,6 +82,42 @@ class Flag(models.Model):
     @property
     def is_open(self):
         return self.resolved_at is None
+
+    @property
+    def is_snoozed(self):
+        return (
+            self.resolved_at is None
+            and self.snoozed_until is not None
+            and self.snoozed_until >= timezone.localdate()
+        )
+
+
+class ExemptionAction(models.TextChoices):
+    REQUESTED = "requested", _("Snooze requested")
+    GRANTED = "granted", _("Snoozed")
+    DECLINED = "declined", _("Request declined")
+    LIFTED = "lifted", _("Snooze lifted")
+
+
+class FlagExemption(models.Model):
+    """Every request, grant, refusal and end of a snooze: who, when, why, until when."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="exemptions")
+    action = models.CharField(_("action"), max_length=16, choices=ExemptionAction.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    until = models.DateField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("flag exemption")
+        verbose_name_plural = _("flag exemptions")
+
+    def __str__(self):
+        return f"{self.flag}: {self.get_action_display()}"
 
 
 class Snapshot(models.Model):

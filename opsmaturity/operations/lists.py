@@ -20,8 +20,12 @@ def phase_position():
     )
 
 
-def open_flags_prefetch():
-    return Prefetch("flags", queryset=Flag.objects.open().order_by("kind"), to_attr="open_flags")
+def open_flags_prefetch(include_snoozed=False):
+    """The operation's open flags as ``open_flags``; snoozed ones only when asked."""
+    flags = Flag.objects.current()
+    if include_snoozed:
+        flags = Flag.objects.open().select_related("snoozed_by")
+    return Prefetch("flags", queryset=flags.order_by("kind"), to_attr="open_flags")
 
 
 def in_scope(operations, user, scope):
@@ -50,7 +54,7 @@ def filtered_operations(user, params):
     if data.get("owner"):
         qs = qs.filter(owner=data["owner"])
     if data.get("flag"):
-        flags = Flag.objects.open()
+        flags = Flag.objects.current()
         if data["flag"] != "any":
             flags = flags.filter(kind=data["flag"])
         qs = qs.filter(pk__in=flags.values("operation_id"))

@@ -54,7 +54,7 @@ def operation_detail(request, pk):
     operation = get_object_or_404(
         Operation.objects.select_related("team", "owner", "purpose_reviewed_by").prefetch_related(
             "performers",
-            open_flags_prefetch(),
+            open_flags_prefetch(include_snoozed=True),
             Prefetch(
                 "transitions", PhaseTransition.objects.select_related("by").order_by("-at", "-id")
             ),

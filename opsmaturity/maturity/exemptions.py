@@ -1,0 +1,90 @@
+"""Snoozing a flag: a manager exempts it until a date, with a reason; a member asks.
+
+Every step writes a FlagExemption row, so who exempted what, why and until when
+is never lost.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import ExemptionAction, Flag, FlagExemption
+
+MAX_SNOOZE_DAYS = 366
+
+
+class ExemptionError(ValueError):
+    pass
+
+
+def check_until(until):
+    today = timezone.localdate()
+    if until <= today:
+        raise ExemptionError(_("Choose a day after today."))
+    if until > today + timedelta(days=MAX_SNOOZE_DAYS):
+        raise ExemptionError(_("A snooze lasts a year at most; review it again then."))
+
+
+def _locked_open_flag(flag):
+    current = Flag.objects.select_for_update().get(pk=flag.pk)
+    if current.resolved_at is not None:
+        raise ExemptionError(_("This flag was resolved meanwhile; nothing to snooze."))
+    return current
+
+
+@transaction.atomic
+def request_snooze(flag, *, by, until, reason):
+    check_until(until)
+    current = _locked_open_flag(flag)
+    current.snooze_requested = True
+    current.save(update_fields=["snooze_requested"])
+    return FlagExemption.objects.create(
+        flag=current, action=ExemptionAction.REQUESTED, by=by, until=until, reason=reason
+    )
+
+
+@transaction.atomic
+def grant_snooze(flag, *, by, until, reason):
+    check_until(until)
+    current = _locked_open_flag(flag)
+    current.snoozed_until = until
+    current.snoozed_by = by
+    current.snooze_reason = reason
+    current.snooze_requested = False
+    current.save(update_fields=["snoozed_until", "snoozed_by", "snooze_reason", "snooze_requested"])
+    return FlagExemption.objects.create(
+        flag=current, action=ExemptionAction.GRANTED, by=by, until=until, reason=reason
+    )
+
+
+@transaction.atomic
+def decline_snooze(flag, *, by, reason):
+    current = _locked_open_flag(flag)
+    if not current.snooze_requested:
+        raise ExemptionError(_("Nobody asked to snooze this flag."))
+    current.snooze_requested = False
+    current.save(update_fields=["snooze_requested"])
+    return FlagExemption.objects.create(
+        flag=current, action=ExemptionAction.DECLINED, by=by, reason=reason
+    )
+
+
+@transaction.atomic
+def lift_snooze(flag, *, by, reason=""):
+    current = _locked_open_flag(flag)
+    if current.snoozed_until is None:
+        raise ExemptionError(_("This flag is not snoozed."))
+    current.snoozed_until = None
+    current.save(update_fields=["snoozed_until"])
+    return FlagExemption.objects.create(
+        flag=current, action=ExemptionAction.LIFTED, by=by, reason=reason
+    )
+
+
+def pending_request(flag):
+    """The request awaiting a manager's answer, if any."""
+    if not flag.snooze_requested:
+        return None
+    return flag.exemptions.filter(action=ExemptionAction.REQUESTED).order_by("-at").first()
