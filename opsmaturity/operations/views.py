@@ -169,16 +169,17 @@ def operation_move(request, pk):
                     _("Moved to %(phase)s.") % {"phase": operation.get_phase_display()},
                 )
                 return redirect(operation)
-    unmet = sum(1 for _c, check in checklist(operation) if check is None)
-    moves = {}
-    for value, _label in form.fields["to_phase"].choices:
-        move = classify_move(operation.phase, value, unmet)
-        moves[value] = move
+    items = checklist(operation)
+    unmet = sum(1 for _criterion, check in items if check is None)
+    moves = {
+        value: classify_move(operation.phase, value, unmet)
+        for value, _label in form.fields["to_phase"].choices
+    }
     context = {
         "operation": operation,
         "phase": Phase(operation.phase),
         "form": form,
-        "checklist": checklist(operation),
+        "checklist": items,
         "moves": moves,
         "unmet": unmet,
     }
