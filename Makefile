@@ -26,8 +26,18 @@ run: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	$(RUN_ENV) $(BIN)/python manage.py rundev
 
+# axe-core checks accessibility in the browser tests; installed from the npm registry
+# when npm is there (the tests that need it are skipped, with the reason, otherwise).
+AXE := var/npm/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
+
+$(AXE):
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --silent --no-audit --no-fund --prefix var/npm axe-core@$(AXE_VERSION); \
+	else echo "npm not found: accessibility checks will be skipped"; fi
+
 ## make test: the whole suite; with DATABASE_URL and REDIS_URL set, on PostgreSQL and Redis
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 

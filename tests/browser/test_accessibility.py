@@ -1,0 +1,72 @@
+"""No serious or critical accessibility violations on the pages people use most (axe-core)."""
+
+from pathlib import Path
+
+import pytest
+
+from opsmaturity.maturity.models import Flag, FlagKind
+from opsmaturity.operations.phases import Phase
+from opsmaturity.operations.services import move_phase
+from opsmaturity.teams.models import Role
+from tests.browser.conftest import sign_in
+from tests.factories import PASSWORD, MembershipFactory, OperationFactory, TeamFactory, UserFactory
+
+AXE = (
+    Path(__file__).resolve().parents[2] / "var" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not AXE.exists(), reason="needs axe-core: `make test` installs it with npm"),
+]
+
+
+@pytest.fixture
+def data():
+    team = TeamFactory(name="Customer Support")
+    manager = UserFactory(username="mika", first_name="Mika", last_name="Sato")
+    MembershipFactory(user=manager, team=team, role=Role.MANAGER)
+    op = OperationFactory(
+        name="KYC checks",
+        team=team,
+        owner=manager,
+        phase=Phase.LAUNCH,
+        purpose="本人確認を二営業日以内に完了する",
+    )
+    Flag.objects.create(operation=op, kind=FlagKind.STALLED, detail="in launch for 70 days")
+    other = OperationFactory(name="Refunds", team=team, owner=manager, phase=Phase.STANDARDIZE)
+    move_phase(other, Phase.AUTOMATE, by=manager, note="Refund API")
+    return {"op": op}
+
+
+def violations(page):
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run()).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/",
+        "/ops/?scope=all",
+        "/ops/{op}/",
+        "/ops/{op}/edit/",
+        "/ops/{op}/move/",
+        "/ops/new/",
+    ],
+)
+def test_page_has_no_serious_violations(page, live_server, data, path):
+    sign_in(page, live_server, "mika", PASSWORD)
+    page.goto(live_server.url + path.format(op=data["op"].pk))
+    assert violations(page) == []
+
+
+def test_sign_in_page(page, live_server):
+    page.goto(live_server.url + "/accounts/login/")
+    assert violations(page) == []
