@@ -5,6 +5,7 @@ environment (see README, "Configuration"). The defaults serve a laptop: SQLite
 in the project folder and a Celery broker that needs no server.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "opsmaturity.maturity",
     "opsmaturity.dashboard",
     "opsmaturity.digests",
+    "opsmaturity.organization",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +154,20 @@ OPS_PURPOSE_REVIEW_DAYS = env_int("OPS_PURPOSE_REVIEW_DAYS", 180, minimum=1)
 OPS_MIN_PERFORMERS = env_int("OPS_MIN_PERFORMERS", 2, minimum=1)
 OPS_CURRENCY = env_str("OPS_CURRENCY", "JPY")
 
+# --- Weekly digests ----------------------------------------------------------
+# Each person's digest goes out on this weekday (0 = Monday) at this time in their
+# own time zone (the installation's by default).
+OPS_DIGEST_WEEKDAY = env_int("OPS_DIGEST_WEEKDAY", 0, minimum=0)
+if OPS_DIGEST_WEEKDAY > 6:
+    raise ImproperlyConfigured("OPS_DIGEST_WEEKDAY must be 0 (Monday) to 6 (Sunday)")
+OPS_DIGEST_TIME = env_str("OPS_DIGEST_TIME", "09:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", OPS_DIGEST_TIME):
+    raise ImproperlyConfigured(f"OPS_DIGEST_TIME must be HH:MM, not {OPS_DIGEST_TIME!r}")
+OPS_DIGEST_MAX_ATTEMPTS = env_int("OPS_DIGEST_MAX_ATTEMPTS", 6, minimum=1)
+OPS_DIGEST_RETRY_MINUTES = env_int("OPS_DIGEST_RETRY_MINUTES", 5, minimum=1)
+OPS_DIGEST_UNSUBSCRIBE_DAYS = env_int("OPS_DIGEST_UNSUBSCRIBE_DAYS", 90, minimum=1)
+OPS_DIGEST_DISPATCH_SECONDS = env_int("OPS_DIGEST_DISPATCH_SECONDS", 240, minimum=10)
+
 # --- Celery ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_DIR = VAR_DIR / "celery"
@@ -214,6 +230,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opsmaturity.maturity.scan_operations",
         "schedule": _crontab_from_env("OPS_SCAN_CRON", "7 * * * *"),
         "options": {"expires": 55 * 60},
+    },
+    "digest-dispatch": {
+        "task": "opsmaturity.digests.dispatch_digests",
+        "schedule": _crontab_from_env("OPS_DIGEST_CRON", "*/5 * * * *"),
+        "options": {"expires": 4 * 60},
     },
     "maturity-snapshot": {
         "task": "opsmaturity.maturity.take_snapshot",

@@ -16,5 +16,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("ops/", include("opsmaturity.operations.urls")),
     path("dashboard/", include("opsmaturity.dashboard.urls")),
+    path("maturity/", include("opsmaturity.maturity.urls")),
+    path("digests/", include("opsmaturity.digests.urls")),
+    path("team-plan/", include("opsmaturity.organization.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -271,3 +271,14 @@ def test_check_now_needs_edit_rights(client, world):
         client.post(reverse("maturity:check-operation", args=[world["op"].pk])).status_code == 403
     )
     assert client.post(reverse("maturity:check-team", args=[world["team"].pk])).status_code == 404
+
+
+def test_a_snoozed_flag_stays_out_of_the_owners_digest(client, world):
+    from opsmaturity.digests.building import build_digest
+
+    owner = world["op"].owner
+    monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
+    assert build_digest(owner, monday).operation_count == 1
+    client.force_login(world["users"]["manager"])
+    snooze(client, world["flag"])
+    assert build_digest(owner, monday).operation_count == 0

@@ -1,17 +1,36 @@
 from django.contrib import admin
 
-from .models import DigestDelivery
+from .models import DigestDelivery, DigestSubscription
 
 
 @admin.register(DigestDelivery)
 class DigestDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["user", "period", "subject", "claimed_at", "sent_at"]
-    list_filter = ["period", ("sent_at", admin.EmptyFieldListFilter)]
+    """History and work queue of the dispatcher: read-only, the dispatcher writes it."""
+
+    list_display = ["user", "period", "status", "attempts", "subject", "sent_at", "next_attempt_at"]
+    list_filter = ["status", "period", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__username", "user__email", "subject"]
     list_select_related = ["user"]
+    date_hierarchy = "period"
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["user", "mode", "time_zone", "next_digest_at", "unsubscribed_at"]
+    list_filter = ["mode"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["next_digest_at", "unsubscribed_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        # a changed mode or zone moves the next digest time, as on the preferences page
+        if {"mode", "time_zone"} & set(form.changed_data) or obj.next_digest_at is None:
+            obj.reschedule()
+        super().save_model(request, obj, form, change)

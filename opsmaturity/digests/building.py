@@ -1,0 +1,392 @@
+"""What one user's weekly digest says, in a constant number of queries.
+
+Two parts, each present when it applies:
+
+- *your operations* (an owner or performer): the open flags of the operations
+  they own or perform, grouped into launch deadlines coming up, purpose
+  reviews due, and the other flags, each with the reason the scan wrote;
+- *your teams* (a manager): the dashboard's own figures for the teams they
+  manage (``dashboard.metrics`` with the "managed" scope): operations and cost
+  per phase with the change since last week, flags opened and resolved in the
+  last seven days, the stalled list and the retire candidates.
+
+Which operations a rule holds for is the scan's job (the flags); the rule
+objects of ``maturity.rules`` only say here *why* and *by when* (their facts).
+Nothing is sent from here: ``sending`` decides, this only describes.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from opsmaturity.dashboard import metrics
+from opsmaturity.maturity import rules
+from opsmaturity.maturity.clock import today
+from opsmaturity.maturity.models import Flag, FlagKind
+from opsmaturity.operations.models import Operation
+from opsmaturity.operations.phases import WORKING_PHASES
+
+# Longer lists are cut, with a link to the full list in the app.
+SECTION_LIMIT = 15
+ACTIVITY_DAYS = 7
+ZERO = Decimal("0")
+
+
+def site_url():
+    return settings.SITE_URL.rstrip("/")
+
+
+def absolute(path):
+    return f"{site_url()}{path}"
+
+
+def list_link(**params):
+    """An absolute link to the operations list showing the same operations."""
+    return absolute(f"{reverse('operations:list')}?{urlencode(params)}")
+
+
+@dataclass
+class Item:
+    """One open flag of one operation, and what to do about it."""
+
+    flag: Flag
+    reason: str
+    url: str
+    action_label: str = ""
+    action_url: str = ""
+    deadline: dt.date | None = None
+    days_left: int | None = None
+    review_days: int | None = None
+
+    @property
+    def operation(self):
+        return self.flag.operation
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    intro: str
+    items: list
+    more_url: str = ""
+
+    @property
+    def shown(self):
+        return self.items[:SECTION_LIMIT]
+
+    @property
+    def hidden_count(self):
+        return max(len(self.items) - SECTION_LIMIT, 0)
+
+
+@dataclass
+class TeamSummary:
+    """A manager's week, from the dashboard's metrics over the teams they manage."""
+
+    teams: list
+    stages: list  # phase, count, cost, count_change, cost_change
+    total_count: int
+    total_cost: Decimal
+    has_trend: bool
+    activity: list  # kind, label, opened, resolved
+    opened: int
+    resolved: int
+    counts: dict
+    stalled: list
+    retire_candidates: list
+    dashboard_url: str
+    stalled_url: str
+    retire_url: str
+
+    @property
+    def team_names(self):
+        return ", ".join(team.name for team in self.teams)
+
+    @property
+    def stalled_count(self):
+        return self.counts[FlagKind.STALLED]
+
+    @property
+    def retire_count(self):
+        return self.counts[FlagKind.UNJUSTIFIED]
+
+    @property
+    def stalled_hidden(self):
+        return max(self.stalled_count - len(self.stalled), 0)
+
+    @property
+    def retire_hidden(self):
+        return max(self.retire_count - len(self.retire_candidates), 0)
+
+    @property
+    def moved(self):
+        return any(stage["count_change"] for stage in self.stages)
+
+    @property
+    def has_news(self):
+        """Something to tell: work waiting, flags that came or went, or phases that moved."""
+        return bool(self.stalled_count or self.retire_count or self.opened or self.resolved) or (
+            self.moved
+        )
+
+
+@dataclass
+class Digest:
+    user: object
+    period: dt.date
+    as_of: dt.datetime
+    sections: list = field(default_factory=list)
+    teams: TeamSummary | None = None
+    mine_url: str = ""
+
+    @property
+    def operation_count(self):
+        """How many of the user's own operations need them."""
+        return len({item.flag.operation_id for s in self.sections for item in s.items})
+
+    @property
+    def is_manager(self):
+        return self.teams is not None
+
+    @property
+    def is_empty(self):
+        return not self.operation_count and not (self.teams and self.teams.has_news)
+
+    @property
+    def subject(self):
+        parts = []
+        if self.operation_count:
+            parts.append(
+                ngettext(
+                    "%(count)d operation needs you this week",
+                    "%(count)d operations need you this week",
+                    self.operation_count,
+                )
+                % {"count": self.operation_count}
+            )
+        if self.teams and self.teams.has_news:
+            parts.append(_team_headline(self.teams, first=not parts))
+        if not parts:
+            return _("Nothing needs you this week")
+        return " · ".join(parts)
+
+
+def _team_headline(teams, first):
+    news = []
+    if teams.stalled_count:
+        news.append(
+            ngettext(
+                "%(count)d stalled in launch",
+                "%(count)d stalled in launch",
+                teams.stalled_count,
+            )
+            % {"count": teams.stalled_count}
+        )
+    if teams.retire_count:
+        news.append(
+            ngettext(
+                "%(count)d retire candidate",
+                "%(count)d retire candidates",
+                teams.retire_count,
+            )
+            % {"count": teams.retire_count}
+        )
+    if not news:
+        news.append(
+            _("%(opened)d flags opened, %(resolved)d resolved")
+            % {"opened": teams.opened, "resolved": teams.resolved}
+        )
+    label = _("Your teams") if first else _("your teams")
+    return f"{label}: {', '.join(news)}"
+
+
+# --- your operations ---------------------------------------------------------------
+
+
+def my_operations(user):
+    """The active operations a user owns or performs (a subquery, no duplicate rows)."""
+    performed = Operation.performers.through.objects.filter(user=user).values("operation_id")
+    return Operation.objects.active().filter(Q(owner=user) | Q(pk__in=performed))
+
+
+def _item(flag, on):
+    operation = flag.operation
+    item = Item(
+        flag=flag,
+        reason=flag.detail or flag.get_kind_display(),
+        url=absolute(operation.get_absolute_url()),
+    )
+    if flag.kind == FlagKind.DUE_SOON:
+        finding = rules.DUE_SOON.check(operation, on)
+        if finding is not None:
+            item.days_left = finding.facts["left"]
+            item.deadline = on + dt.timedelta(days=item.days_left)
+        item.action_label = _("Move it to standardize")
+        item.action_url = absolute(reverse("operations:move", args=[operation.pk]))
+    elif flag.kind == FlagKind.UNJUSTIFIED:
+        finding = rules.UNJUSTIFIED.check(operation, on)
+        if finding is not None and "review_days" in finding.facts:
+            item.review_days = finding.facts["review_days"]
+        item.action_label = _("Review its purpose")
+        item.action_url = absolute(reverse("operations:review", args=[operation.pk]))
+    elif flag.kind == FlagKind.STALLED:
+        item.action_label = _("Standardize it, or retire it")
+        item.action_url = absolute(reverse("operations:move", args=[operation.pk]))
+    elif flag.kind == FlagKind.PERSON_DEPENDENT:
+        item.action_label = _("Add performers or a runbook")
+        item.action_url = absolute(reverse("operations:edit", args=[operation.pk]))
+    return item
+
+
+def own_sections(user, on):
+    """Launch deadlines, purpose reviews, other flags of the user's operations: one query."""
+    flags = (
+        Flag.objects.current()
+        .filter(operation__in=my_operations(user))
+        .select_related("operation", "operation__team")
+        .order_by("operation__name", "operation_id", "kind")
+    )
+    deadlines, reviews, others = [], [], []
+    for flag in flags:
+        item = _item(flag, on)
+        if flag.kind == FlagKind.DUE_SOON:
+            deadlines.append(item)
+        elif item.review_days is not None:
+            reviews.append(item)
+        else:
+            others.append(item)
+    deadlines.sort(key=lambda i: i.days_left if i.days_left is not None else 10**6)
+    reviews.sort(key=lambda i: -i.review_days)
+    sections = [
+        Section(
+            "deadlines",
+            _("Launch deadlines coming up"),
+            ngettext(
+                "Standardize within %(days)d day of launch: write the workflow down so that "
+                "anyone can run it.",
+                "Standardize within %(days)d days of launch: write the workflow down so that "
+                "anyone can run it.",
+                settings.OPS_STALL_DAYS,
+            )
+            % {"days": settings.OPS_STALL_DAYS},
+            deadlines,
+            list_link(scope="mine", flag=FlagKind.DUE_SOON, sort="since"),
+        ),
+        Section(
+            "reviews",
+            _("Purpose reviews due"),
+            _("Say why each one is still needed, or retire it."),
+            reviews,
+            list_link(scope="mine", flag=FlagKind.UNJUSTIFIED),
+        ),
+        Section(
+            "flags",
+            _("Other open flags"),
+            _("What the weekly scan found on the operations you own or run."),
+            others,
+            list_link(scope="mine", flag="any"),
+        ),
+    ]
+    return [section for section in sections if section.items]
+
+
+# --- your teams ----------------------------------------------------------------------
+
+
+def _cost_by_phase(scope, dates):
+    """Monthly cost per (date, phase) on the trend's dates: one query."""
+    rows = (
+        scope.snapshots()
+        .filter(date__in=dates)
+        .order_by()
+        .values("date", "phase")
+        .annotate(cost=Sum("monthly_cost"))
+    )
+    return {(r["date"], r["phase"]): r["cost"] or ZERO for r in rows}
+
+
+def _activity(scope, since):
+    """Flags opened and resolved since a moment, per kind: one query."""
+    opened, resolved = Q(opened_at__gte=since), Q(resolved_at__gte=since)
+    rows = (
+        Flag.objects.filter(operation__in=scope.operations())
+        .filter(opened | resolved)
+        .order_by()
+        .values("kind")
+        .annotate(opened=Count("pk", filter=opened), resolved=Count("pk", filter=resolved))
+    )
+    by_kind = {r["kind"]: r for r in rows}
+    return [
+        {
+            "kind": kind,
+            "label": kind.label,
+            "opened": by_kind.get(kind, {}).get("opened", 0),
+            "resolved": by_kind.get(kind, {}).get("resolved", 0),
+        }
+        for kind in FlagKind
+    ]
+
+
+def team_summary(user, now):
+    """The manager's part, or None for someone who manages no team."""
+    scope = metrics.Scope(user, "managed", label=_("Teams I manage"))
+    teams = list(scope.teams())
+    if not teams:
+        return None
+    stages = metrics.funnel(scope)
+    trend = metrics.trend(scope)
+    change = trend["change"]
+    costs, last_date, previous_date = {}, None, None
+    if change is not None:
+        last_date, previous_date = trend["points"][-1]["date"], trend["points"][-2]["date"]
+        costs = _cost_by_phase(scope, [previous_date, last_date])
+    for stage in stages:
+        phase = stage["phase"]
+        stage["label"] = phase.label
+        stage["count_change"] = change[phase] if change else None
+        stage["cost_change"] = (
+            costs.get((last_date, phase), ZERO) - costs.get((previous_date, phase), ZERO)
+            if change
+            else None
+        )
+    activity = _activity(scope, now - dt.timedelta(days=ACTIVITY_DAYS))
+    counts = metrics.flag_counts(scope)
+    return TeamSummary(
+        teams=teams,
+        stages=stages,
+        total_count=sum(s["count"] for s in stages if s["phase"] in WORKING_PHASES),
+        total_cost=sum((s["cost"] for s in stages if s["phase"] in WORKING_PHASES), ZERO),
+        has_trend=change is not None,
+        activity=activity,
+        opened=sum(a["opened"] for a in activity),
+        resolved=sum(a["resolved"] for a in activity),
+        counts=counts,
+        stalled=metrics.stalled(scope),
+        retire_candidates=metrics.retire_candidates(scope),
+        dashboard_url=absolute(reverse("dashboard:index")),
+        stalled_url=list_link(scope="managed", flag=FlagKind.STALLED, sort="since"),
+        retire_url=list_link(scope="managed", flag=FlagKind.UNJUSTIFIED, sort="-cost"),
+    )
+
+
+def build_digest(user, period, now=None):
+    """Everything one user's digest says for one period. About ten queries, whatever the data."""
+    now = now or timezone.now()
+    on = today()
+    return Digest(
+        user=user,
+        period=period,
+        as_of=now,
+        sections=own_sections(user, on),
+        teams=team_summary(user, now),
+        mine_url=list_link(scope="mine"),
+    )

@@ -1,0 +1,51 @@
+from django import forms
+from django.conf import settings
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext_lazy as _
+
+from .models import DigestSubscription, Mode, digest_time, digest_weekday, known_zones
+
+
+class PreferencesForm(forms.ModelForm):
+    mode = forms.ChoiceField(
+        label=_("Send me the weekly digest"), choices=Mode.choices, widget=forms.RadioSelect
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={
+                "list": "time-zones",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "aria-describedby": "tz-help",
+            }
+        ),
+    )
+
+    class Meta:
+        model = DigestSubscription
+        fields = ["mode", "time_zone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].help_text = _(
+            "Where you read it: the digest comes on %(day)s at %(time)s there. A name such as "
+            "Europe/Paris or Asia/Tokyo; empty for the installation's, %(zone)s."
+        ) % {
+            "day": WEEKDAYS[digest_weekday()],
+            "time": f"{digest_time():%H:%M}",
+            "zone": settings.TIME_ZONE,
+        }
+
+    def clean_time_zone(self):
+        value = self.cleaned_data["time_zone"].strip()
+        if not value:
+            return ""
+        # "asia/tokyo" is Asia/Tokyo; anything unknown is refused by the model's validator
+        return known_zones().get(value.lower(), value)
+
+    @staticmethod
+    def zone_names():
+        return sorted(known_zones().values())

@@ -1,0 +1,125 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import sending, tokens
+from .forms import PreferencesForm
+from .models import DigestSubscription, Mode
+
+
+def get_digest_user_or_deny(request):
+    """Whose digest a preview shows: mine, or with ``?user=<id>`` anyone's for staff.
+
+    Someone else's, for a non-staff user, is a 403 whether or not that user exists.
+    """
+    raw = request.GET.get("user", "")
+    if not raw or raw == str(request.user.pk):
+        return request.user
+    if not request.user.is_staff:
+        raise PermissionDenied(_("You can only preview your own digest."))
+    if not raw.isdigit():
+        raise Http404
+    return get_object_or_404(get_user_model(), pk=raw)
+
+
+@never_cache
+@login_required
+def preview(request):
+    """The digest as it would be sent now: subject, headers, HTML and text."""
+    user = get_digest_user_or_deny(request)
+    subscription = DigestSubscription.for_user(user)
+    rendered = sending.render_digest(user, subscription)
+    fmt = request.GET.get("format")
+    if fmt == "html":
+        return HttpResponse(rendered.html)
+    if fmt == "text":
+        return HttpResponse(rendered.text, content_type="text/plain; charset=utf-8")
+    return render(
+        request,
+        "digests/preview.html",
+        {
+            "target": user,
+            "is_self": user.pk == request.user.pk,
+            "rendered": rendered,
+            "subscription": subscription,
+            "headers": rendered.message.extra_headers,
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    subscription = DigestSubscription.for_user(request.user)
+    was = (subscription.mode, subscription.time_zone)
+    form = PreferencesForm(request.POST or None, instance=subscription)
+    if request.method == "POST" and form.is_valid():
+        subscription = form.save(commit=False)
+        now = timezone.now()
+        fields = ["mode", "time_zone", "unsubscribed_at"]
+        changed = (subscription.mode, subscription.time_zone) != was
+        if changed or subscription.next_digest_at is None or subscription.pk is None:
+            subscription.reschedule(now)
+            fields.append("next_digest_at")
+        subscription.unsubscribed_at = (
+            (subscription.unsubscribed_at or now) if subscription.mode == Mode.NEVER else None
+        )
+        if subscription.pk is None:
+            # created here, unless the dispatcher created it a moment ago
+            subscription, _created = DigestSubscription.objects.update_or_create(
+                user=request.user, defaults={f: getattr(subscription, f) for f in fields}
+            )
+        else:
+            # only what the form changed: the dispatcher may have moved next_digest_at on
+            subscription.save(update_fields=[*fields, "updated_at"])
+        if subscription.mode == Mode.NEVER:
+            messages.success(request, _("Saved. You will get no weekly digest."))
+        else:
+            when = timezone.localtime(subscription.next_digest_at, subscription.zone)
+            messages.success(
+                request,
+                _("Saved. Your next digest: %(when)s (%(zone)s).")
+                % {
+                    "when": date_format(when, "DATETIME_FORMAT"),
+                    "zone": subscription.zone_name,
+                },
+            )
+        return redirect("digests:preferences")
+    return render(
+        request,
+        "digests/preferences.html",
+        {"form": form, "subscription": subscription, "zones": PreferencesForm.zone_names()},
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@csrf_exempt  # mail clients POST the RFC 8058 one-click body with no CSRF token
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET: a confirmation with a button, so that link scanners unsubscribe nobody.
+    POST (the button, or a mail client's one-click): unsubscribe at once."""
+    try:
+        user = tokens.user_from_token(token)
+    except tokens.InvalidToken as exc:
+        context = {"expired": isinstance(exc, tokens.ExpiredToken), "days": tokens.max_age().days}
+        return render(request, "digests/unsubscribe_invalid.html", context, status=400)
+    if request.method == "GET":
+        return render(request, "digests/unsubscribe.html", {"target": user, "token": token})
+    subscription, _created = DigestSubscription.objects.get_or_create(user=user)
+    if subscription.mode != Mode.NEVER:
+        subscription.mode = Mode.NEVER
+        subscription.unsubscribed_at = timezone.now()
+        subscription.next_digest_at = None
+        subscription.save(update_fields=["mode", "unsubscribed_at", "next_digest_at", "updated_at"])
+    return render(request, "digests/unsubscribed.html", {"target": user})
