@@ -1,5 +1,7 @@
 """A manager reads the team's skills gap and confirms a level, in a real browser."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -138,6 +140,13 @@ def test_member_proposes_a_level_and_is_told_of_a_bad_one(page, live_server, bil
     assert SkillLevel.objects.get(user=billing["ann"], skill__name="SQL").proposed_level == 2
 
 
+def settled(page):
+    """Wait until htmx has swapped and settled the last response, so the new controls listen."""
+    expect(
+        page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")
+    ).to_have_count(0)
+
+
 def test_manager_plans_a_role_and_requires_skills(page, live_server, billing, screenshot):
     sign_in(page, live_server, "mika", PASSWORD)
     page.goto(f"{live_server.url}/team-plan/teams/{billing['team'].pk}/")
@@ -155,10 +164,12 @@ def test_manager_plans_a_role_and_requires_skills(page, live_server, billing, sc
     page.get_by_role("combobox", name="Required level", exact=True).select_option("4")
     page.get_by_role("button", name="Require it").click()
     expect(requirements).to_contain_text("Written workflows at level 4.")
+    settled(page)
     page.get_by_role("combobox", name="Skill").select_option(label="SQL (Data)")
     page.get_by_role("combobox", name="Required level", exact=True).select_option("2")
     page.get_by_role("button", name="Require it").click()
     expect(requirements.locator("tbody tr")).to_have_count(2)
+    settled(page)
     # change a level in place
     page.get_by_label("Required level in Written workflows").select_option("3")
     expect(requirements).to_contain_text("Written workflows at level 3.")
@@ -172,3 +183,32 @@ def test_manager_plans_a_role_and_requires_skills(page, live_server, billing, sc
     page.get_by_role("link", name="Billing").click()
     row = page.get_by_role("row", name="Workflow designer")
     expect(row.locator("td.gap-cell.met")).to_have_count(2)
+
+
+AXE = (
+    Path(__file__).resolve().parents[2] / "var" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+)
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="needs axe-core: `make test` installs it with npm")
+def test_team_plan_pages_have_no_serious_accessibility_violations(page, live_server, billing):
+    sign_in(page, live_server, "mika", PASSWORD)
+    team, role = billing["team"], billing["promoter"]
+    for path in [
+        "/team-plan/",
+        f"/team-plan/teams/{team.pk}/",
+        "/team-plan/me/",
+        "/team-plan/skills/",
+        "/team-plan/roles/",
+        f"/team-plan/roles/{role.pk}/",
+        f"/team-plan/plans/new/?team={team.pk}",
+    ]:
+        page.goto(live_server.url + path)
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate("async () => (await axe.run()).violations")
+        serious = [
+            f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in found
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], path

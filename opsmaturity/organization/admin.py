@@ -1,0 +1,68 @@
+from django.contrib import admin
+
+from .models import JobRole, LearningPlan, LevelChange, RequiredSkill, Skill, SkillLevel
+
+
+class RequiredSkillInline(admin.TabularInline):
+    model = RequiredSkill
+    extra = 0
+    autocomplete_fields = ["skill"]
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "updated_at"]
+    list_filter = ["category"]
+    search_fields = ["name", "description"]
+
+
+@admin.register(JobRole)
+class JobRoleAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "status", "horizon_years", "updated_at"]
+    list_filter = ["status", "horizon_years", "team"]
+    search_fields = ["name", "description"]
+    list_select_related = ["team"]
+    inlines = [RequiredSkillInline]
+
+
+@admin.register(SkillLevel)
+class SkillLevelAdmin(admin.ModelAdmin):
+    list_display = [
+        "user",
+        "skill",
+        "level",
+        "confirmed_by",
+        "confirmed_at",
+        "proposed_level",
+        "proposed_at",
+    ]
+    list_filter = ["skill__category", "level", ("proposed_level", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "skill__name"]
+    autocomplete_fields = ["user", "skill", "confirmed_by"]
+    list_select_related = ["user", "skill", "confirmed_by"]
+
+
+@admin.register(LevelChange)
+class LevelChangeAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "skill", "kind", "level", "by"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "skill__name"]
+    list_select_related = ["user", "skill", "by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LearningPlan)
+class LearningPlanAdmin(admin.ModelAdmin):
+    list_display = ["user", "skill", "goal_level", "target_date", "status"]
+    list_filter = ["status", "skill__category"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "skill__name"]
+    autocomplete_fields = ["user", "skill", "created_by"]
+    list_select_related = ["user", "skill"]
