@@ -2,10 +2,8 @@
 and through a real broker to a real worker process."""
 
 import os
-import signal
 import subprocess
 import sys
-import uuid
 from io import StringIO
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +19,7 @@ from opsmaturity.maturity import scan, tasks
 from opsmaturity.maturity.models import Flag, FlagKind, ScanRun, ScanStatus, Snapshot
 from opsmaturity.operations.phases import Phase
 from tests.factories import OperationFactory, UserFactory
+from tests.workers import celery_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,51 +187,8 @@ def worker_database_url():
 @pytest.fixture
 def scan_worker(transactional_db):
     """A celery worker process on a private queue, reading this test's database."""
-    queue = f"test-scan-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "OPS_VAR_DIR": str(settings.VAR_DIR),
-        "DJANGO_SETTINGS_MODULE": "opsmaturity.settings",
-        "DATABASE_URL": worker_database_url(),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "opsmaturity",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    # A test that stopped the broker may leave a closed producer pool behind.
-    app.amqp._producer_pool = None
-    try:
+    with celery_worker(DATABASE_URL=worker_database_url()) as queue:
         yield queue
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        # Close the worker's output so that the pipe does not leak into later tests.
-        proc.stdout.close()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,62 +6,21 @@ pick the task up and answer, as it does on a laptop and in production.
 """
 
 import os
-import signal
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from opsmaturity.celery import ping
+from tests.workers import celery_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def worker_queue():
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "OPS_VAR_DIR": str(settings.VAR_DIR),
-        "DJANGO_SETTINGS_MODULE": "opsmaturity.settings",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "opsmaturity",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
+    with celery_worker() as queue:
         yield queue
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def test_broker_is_the_one_configured():
