@@ -202,3 +202,15 @@ def test_reruns_add_more_without_collisions():
 def test_teams_needs_ops():
     with pytest.raises(CommandError):
         seed("--teams", "5")
+
+
+def test_fixed_demo_plans_the_future_team_and_shows_a_trend():
+    from opsmaturity.maturity.models import Flag, Snapshot
+    from opsmaturity.organization.models import JobRole, LearningPlan, SkillLevel
+
+    call_command("seed_demo", stdout=StringIO())
+    assert JobRole.objects.filter(status="planned").exists()
+    assert SkillLevel.objects.exists() and LearningPlan.objects.exists()
+    # flags opened and twelve weeks of snapshots, so the dashboard is populated at once
+    assert Flag.objects.open().exists()
+    assert Snapshot.objects.values("date").distinct().count() >= 12

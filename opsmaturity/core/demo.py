@@ -46,6 +46,7 @@ from opsmaturity.operations.models import (
     PurposeReview,
 )
 from opsmaturity.operations.phases import Phase
+from opsmaturity.organization.demo import seed_organization
 from opsmaturity.teams.models import Membership, Role, Team
 
 BATCH_SIZE = 5000
@@ -1250,6 +1251,8 @@ def seed_fixed(seed=2024):
                 check.operation_id = op.pk
                 rows.append(check)
         CriterionCheck.objects.bulk_create(rows)
+        # The future ops team: roles, skills, levels and learning plans of these teams.
+        seed_organization(teams.values(), user_ids.values(), rng)
     return FixedResult(
         teams=teams_created,
         operations=len(operations),
