@@ -495,3 +495,42 @@ def test_a_token_of_a_deleted_user_is_refused(client):
     token = tokens.make_token(user)
     user.delete()
     assert client.get(unsubscribe_url(token)).status_code == 400
+
+
+# --- the future ops team's learning ------------------------------------------------
+
+
+def test_learning_plans_in_the_members_and_the_managers_digest(world, mailoutbox):
+    from tests.test_organization_factories import LearningPlanFactory, SkillFactory
+
+    idle, manager = world["idle"], world["manager"]
+    skill = SkillFactory(name="Python scripting", category="automation")
+    LearningPlanFactory(
+        user=idle,
+        skill=skill,
+        goal_level=3,
+        target_date=timezone.localdate() + dt.timedelta(days=10),
+    )
+    digest = digest_of(idle)
+    # a plan due within a month is worth a digest on its own
+    assert not digest.is_empty and digest.subject == "1 learning plan is due soon"
+    (message,) = send_to(idle, mailoutbox)
+    parsed = parse(message)
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "Your learning plans" in body and "Python scripting" in body
+    assert "https://ops.example.com/team-plan/me/" in text
+
+    team_part = digest_of(manager).teams
+    assert [(p.user, p.skill.name) for p in team_part.learning] == [(idle, "Python scripting")]
+
+
+def test_a_plan_far_away_is_not_news_on_its_own(world):
+    from tests.test_organization_factories import LearningPlanFactory
+
+    LearningPlanFactory(
+        user=world["idle"], target_date=timezone.localdate() + dt.timedelta(days=120)
+    )
+    digest = digest_of(world["idle"])
+    assert digest.learning and digest.is_empty

@@ -33,10 +33,18 @@ from opsmaturity.maturity.clock import today
 from opsmaturity.maturity.models import Flag, FlagKind
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import WORKING_PHASES
+from opsmaturity.organization.services import (
+    learning_plans_for,
+    levels_to_confirm,
+    team_learning_plans,
+)
 
 # Longer lists are cut, with a link to the full list in the app.
 SECTION_LIMIT = 15
 ACTIVITY_DAYS = 7
+# Learning plans: how many to list, and how near a target date makes one worth a digest.
+LEARNING_LIMIT = 8
+LEARNING_SOON_DAYS = 30
 ZERO = Decimal("0")
 
 
@@ -106,6 +114,9 @@ class TeamSummary:
     dashboard_url: str
     stalled_url: str
     retire_url: str
+    learning: list = field(default_factory=list)
+    levels_to_confirm: int = 0
+    plan_url: str = ""
 
     @property
     def team_names(self):
@@ -134,9 +145,13 @@ class TeamSummary:
     @property
     def has_news(self):
         """Something to tell: work waiting, flags that came or went, or phases that moved."""
-        return bool(self.stalled_count or self.retire_count or self.opened or self.resolved) or (
-            self.moved
-        )
+        return bool(
+            self.stalled_count
+            or self.retire_count
+            or self.opened
+            or self.resolved
+            or self.levels_to_confirm
+        ) or (self.moved)
 
 
 @dataclass
@@ -147,6 +162,14 @@ class Digest:
     sections: list = field(default_factory=list)
     teams: TeamSummary | None = None
     mine_url: str = ""
+    learning: list = field(default_factory=list)
+    skills_url: str = ""
+
+    @property
+    def learning_due(self):
+        """Own learning plans whose date has passed or comes within LEARNING_SOON_DAYS."""
+        soon = self.as_of.date() + dt.timedelta(days=LEARNING_SOON_DAYS)
+        return [plan for plan in self.learning if plan.target_date <= soon]
 
     @property
     def operation_count(self):
@@ -159,7 +182,11 @@ class Digest:
 
     @property
     def is_empty(self):
-        return not self.operation_count and not (self.teams and self.teams.has_news)
+        return (
+            not self.operation_count
+            and not self.learning_due
+            and not (self.teams and self.teams.has_news)
+        )
 
     @property
     def subject(self):
@@ -175,6 +202,15 @@ class Digest:
             )
         if self.teams and self.teams.has_news:
             parts.append(_team_headline(self.teams, first=not parts))
+        if self.learning_due and not parts:
+            parts.append(
+                ngettext(
+                    "%(count)d learning plan is due soon",
+                    "%(count)d learning plans are due soon",
+                    len(self.learning_due),
+                )
+                % {"count": len(self.learning_due)}
+            )
         if not parts:
             return _("Nothing needs you this week")
         return " · ".join(parts)
@@ -375,6 +411,9 @@ def team_summary(user, now):
         dashboard_url=absolute(reverse("dashboard:index")),
         stalled_url=list_link(scope="managed", flag=FlagKind.STALLED, sort="since"),
         retire_url=list_link(scope="managed", flag=FlagKind.UNJUSTIFIED, sort="-cost"),
+        learning=list(team_learning_plans(scope.teams())[:LEARNING_LIMIT]),
+        levels_to_confirm=levels_to_confirm(user).count(),
+        plan_url=absolute(reverse("organization:index")),
     )
 
 
@@ -389,4 +428,6 @@ def build_digest(user, period, now=None):
         sections=own_sections(user, on),
         teams=team_summary(user, now),
         mine_url=list_link(scope="mine"),
+        learning=list(learning_plans_for(user)[:LEARNING_LIMIT]),
+        skills_url=absolute(reverse("organization:my_skills")),
     )
