@@ -86,6 +86,9 @@ TEMPLATES = [
     },
 ]
 
+if not env_str("DATABASE_URL"):
+    # SQLite creates its file, not the folder it lives in: a fresh clone has no var/.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),

@@ -93,3 +93,11 @@ def test_laptop_mail_goes_to_files_in_the_project():
     result = settings_in_subprocess({"DEBUG": "1"}, "s.EMAIL_BACKEND, s.EMAIL_FILE_PATH")
     assert "filebased" in result.stdout
     assert str(ROOT / "var" / "mail") in result.stdout
+
+
+def test_a_fresh_clone_gets_its_var_folder(tmp_path):
+    """SQLite creates its file but not the folder: the settings make it."""
+    var = tmp_path / "fresh" / "var"
+    result = settings_in_subprocess({"DEBUG": "1", "OPS_VAR_DIR": str(var)}, "s.VAR_DIR")
+    assert result.returncode == 0, result.stderr
+    assert var.is_dir()
