@@ -92,9 +92,8 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
         Operation.objects.filter(pk=current.pk).update(
             phase=to_phase, phase_entered_at=at, version=F("version") + 1, updated_at=at
         )
-        if to_phase == Phase.RETIRE:
-            # Nothing is asked of a retired operation: its open flags end with it.
-            current.flags.filter(resolved_at__isnull=True).update(resolved_at=at)
+    # Among others, this resolves every open flag of a retired operation: no rule
+    # holds for one.
     refresh_flags(current)
     operation.refresh_from_db()
     return transition
