@@ -15,6 +15,8 @@ from tests.factories import MembershipFactory, OperationFactory, TeamFactory, Us
 
 pytestmark = pytest.mark.django_db
 
+TASK_ID = "5b8e2c1e-2f4a-4c55-9a31-1f0c3d1e9a77"
+
 
 @pytest.fixture
 def world():
@@ -200,7 +202,7 @@ def test_check_now_sends_the_scan_and_polls_for_it(client, world, monkeypatch):
     sent = {}
 
     class Result:
-        id = "task-123"
+        id = "5b8e2c1e-2f4a-4c55-9a31-1f0c3d1e9a77"
 
     def fake_publish(task, **kwargs):
         sent.update(task=task.name, **kwargs)
@@ -216,7 +218,7 @@ def test_check_now_sends_the_scan_and_polls_for_it(client, world, monkeypatch):
         "operation_ids": [world["op"].pk],
     }
     body = response.content.decode()
-    assert "Checking…" in body and reverse("maturity:check-status", args=["task-123"]) in body
+    assert "Checking…" in body and reverse("maturity:check-status", args=[Result.id]) in body
 
 
 def test_check_status_refreshes_the_page_when_done(client, world, monkeypatch):
@@ -235,7 +237,7 @@ def test_check_status_refreshes_the_page_when_done(client, world, monkeypatch):
     monkeypatch.setattr("opsmaturity.maturity.views.AsyncResult", Done)
     client.force_login(world["users"]["member"])
     response = client.get(
-        reverse("maturity:check-status", args=["task-123"]), headers={"HX-Request": "true"}
+        reverse("maturity:check-status", args=[TASK_ID]), headers={"HX-Request": "true"}
     )
     assert response["HX-Refresh"] == "true"
     page = client.get(world["op"].get_absolute_url()).content.decode()
@@ -282,3 +284,18 @@ def test_a_snoozed_flag_stays_out_of_the_owners_digest(client, world):
     client.force_login(world["users"]["manager"])
     snooze(client, world["flag"])
     assert build_digest(owner, monday).operation_count == 0
+
+
+def test_check_status_gives_up_polling_when_no_worker_answers(client, world):
+    client.force_login(world["users"]["member"])
+    url = reverse("maturity:check-status", args=[TASK_ID])
+    first = client.get(url, headers={"HX-Request": "true"})
+    assert first.status_code == 200 and f"{url}?poll=1" in first.content.decode()
+    last = client.get(url, {"poll": "39"}, headers={"HX-Request": "true"})
+    assert last.status_code == 286  # htmx: stop polling
+    assert "the worker may not be running" in last.content.decode()
+
+
+def test_a_task_id_that_is_not_one_is_404(client, world):
+    client.force_login(world["users"]["member"])
+    assert client.get(f"/maturity/checks/{'x' * 300}/").status_code == 404

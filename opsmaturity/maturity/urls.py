@@ -10,5 +10,5 @@ urlpatterns = [
     path("flags/<int:pk>/lift/", views.lift, name="lift"),
     path("checks/operation/<int:pk>/", views.check_operation, name="check-operation"),
     path("checks/team/<int:team_pk>/", views.check_team, name="check-team"),
-    path("checks/<str:task_id>/", views.check_status, name="check-status"),
+    path("checks/<uuid:task_id>/", views.check_status, name="check-status"),
 ]

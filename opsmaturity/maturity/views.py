@@ -135,15 +135,23 @@ def check_team(request, team_pk):
     return _send_check(request, ids, back)
 
 
+# How many times the page asks before it says that no worker seems to be running.
+POLL_LIMIT = 40  # about 30 s at one poll every 0.7 s
+
+
 @login_required
 @require_GET
 def check_status(request, task_id):
     """Polled by the page while a check runs; refreshes the page when it is done."""
-    result = AsyncResult(task_id)
+    result = AsyncResult(str(task_id))
     if not result.ready():
-        return render(
-            request, "maturity/_check_status.html", {"state": "pending", "task_id": task_id}
-        )
+        polls = request.GET.get("poll", "")
+        polls = int(polls) + 1 if polls.isdigit() else 1
+        if polls >= POLL_LIMIT:
+            response = render(request, "maturity/_check_status.html", {"state": "no_worker"})
+            return HttpResponseStopPolling(response.content)
+        context = {"state": "pending", "task_id": task_id, "poll": polls}
+        return render(request, "maturity/_check_status.html", context)
     if result.failed():
         response = render(request, "maturity/_check_status.html", {"state": "failed"})
         return HttpResponseStopPolling(response.content)
