@@ -413,3 +413,40 @@ def test_purpose_review_needs_a_reason(member_client, team):
     assert response.status_code == 200
     assert "Say why it is still needed." in " ".join(response.context["form"].errors["reason"])
     assert not PurposeReview.objects.exists()
+
+
+def test_an_operation_recorded_late_counts_its_launch_from_its_launch_day(
+    member_client, team, member
+):
+    launched = timezone.localdate() - dt.timedelta(days=90)
+    member_client.post(
+        reverse("operations:create"), form_data(team, member, launched_at=launched.isoformat())
+    )
+    op = Operation.objects.get(name="Refund approvals")
+    assert timezone.localdate(op.phase_entered_at) == launched
+    assert op.flags.filter(kind=FlagKind.STALLED, resolved_at=None).exists()
+
+
+def test_a_launch_date_in_the_future_is_refused(member_client, team, member):
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    response = member_client.post(
+        reverse("operations:create"), form_data(team, member, launched_at=tomorrow.isoformat())
+    )
+    assert "cannot be in the future" in " ".join(response.context["form"].errors["launched_at"])
+    assert not Operation.objects.exists()
+
+
+def test_operations_of_someone_who_left_can_still_be_saved(member_client, team, member):
+    leaver = UserFactory(first_name="Haruto", last_name="Ito")
+    MembershipFactory(user=leaver, team=team)
+    op = OperationFactory(team=team, owner=leaver, performers=[leaver, member])
+    leaver.is_active = False
+    leaver.save()
+    page = member_client.get(reverse("operations:edit", args=[op.pk])).content.decode()
+    assert "Haruto Ito (left)" in page
+    data = form_data(team, leaver, name="Refunds", version=op.version)
+    data["performers"] = [member.pk]  # replace the leaver
+    response = member_client.post(reverse("operations:edit", args=[op.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    op.refresh_from_db()
+    assert op.name == "Refunds" and list(op.performers.all()) == [member]

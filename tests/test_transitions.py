@@ -202,3 +202,25 @@ def test_a_failed_move_leaves_no_transition(monkeypatch):
     assert not PhaseTransition.objects.filter(operation=op).exists()
     op.refresh_from_db()
     assert op.phase == Phase.LAUNCH
+
+
+def test_edits_reapply_the_rules_without_recording_scan_runs():
+    from opsmaturity.maturity.models import ScanRun
+
+    op = OperationFactory.days_in_phase(70)
+    move_phase(op, Phase.RETIRE, by=UserFactory(), note="stopped")
+    assert not ScanRun.objects.exists()
+
+
+def test_a_failing_refresh_does_not_undo_or_hide_the_saved_move(monkeypatch, caplog):
+    from django.db import OperationalError
+
+    def broken(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("opsmaturity.operations.services.run_scan", broken)
+    op = OperationFactory()
+    move_phase(op, Phase.RETIRE, by=UserFactory(), note="stopped")
+    op.refresh_from_db()
+    assert op.phase == Phase.RETIRE
+    assert "not refreshed" in caplog.text

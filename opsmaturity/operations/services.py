@@ -1,15 +1,20 @@
 """Changes to operations that must happen together or not at all."""
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opsmaturity.maturity.clock import day_start
 from opsmaturity.maturity.rules import IllegalMove, classify_move
 from opsmaturity.maturity.scan import run_scan
 
 from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition, PurposeReview
 from .phases import Phase
+
+log = logging.getLogger(__name__)
 
 
 class EditConflict(Exception):
@@ -26,8 +31,15 @@ class NoteRequired(IllegalMove):
 
 def refresh_flags(operation):
     """Re-apply the rules to one operation right after a change, so its page, the lists
-    and the dashboard show the flags it has now rather than at the next hourly scan."""
-    run_scan(operation_ids=[operation.pk])
+    and the dashboard show the flags it has now rather than at the next hourly scan.
+
+    The change itself is saved by then: if this fails, the hourly scan catches up,
+    and the user is not shown an error for a save that worked.
+    """
+    try:
+        run_scan(operation_ids=[operation.pk], record=False)
+    except DatabaseError:
+        log.exception("flags of operation %s not refreshed; the next scan will", operation.pk)
 
 
 def unmet_criteria(operation):
@@ -37,29 +49,34 @@ def unmet_criteria(operation):
     )
 
 
-@transaction.atomic
 def create_operation(*, by, performers=(), **fields):
     """Record a new operation and the first line of its history."""
     operation = Operation(**fields)
     now = timezone.now()
     operation.phase_entered_at = fields.get("phase_entered_at") or now
-    if operation.launched_at is None and operation.phase == Phase.LAUNCH:
-        operation.launched_at = timezone.localdate(operation.phase_entered_at)
+    if operation.phase == Phase.LAUNCH:
+        if operation.launched_at is None:
+            operation.launched_at = timezone.localdate(operation.phase_entered_at)
+        elif operation.launched_at < timezone.localdate(operation.phase_entered_at):
+            # Recording an operation that has run for a while: its launch clock
+            # started on its launch day, not today, or its stall would go unseen.
+            operation.phase_entered_at = day_start(operation.launched_at)
     operation.full_clean()
-    operation.save()
-    if performers:
-        operation.performers.set(performers)
-    PhaseTransition.objects.create(
-        operation=operation,
-        from_phase="",
-        to_phase=operation.phase,
-        by=by,
-        at=operation.phase_entered_at,
-        note=_("Recorded"),
-        monthly_cost=operation.monthly_cost,
-        monthly_value=operation.monthly_value,
-    )
-    transaction.on_commit(lambda: refresh_flags(operation))
+    with transaction.atomic():
+        operation.save()
+        if performers:
+            operation.performers.set(performers)
+        PhaseTransition.objects.create(
+            operation=operation,
+            from_phase="",
+            to_phase=operation.phase,
+            by=by,
+            at=operation.phase_entered_at,
+            note=_("Recorded"),
+            monthly_cost=operation.monthly_cost,
+            monthly_value=operation.monthly_value,
+        )
+    refresh_flags(operation)
     return operation
 
 
