@@ -450,3 +450,33 @@ def test_operations_of_someone_who_left_can_still_be_saved(member_client, team, 
     assert response.status_code == 302, response.context["form"].errors
     op.refresh_from_db()
     assert op.name == "Refunds" and list(op.performers.all()) == [member]
+
+
+def test_a_move_after_someone_elses_change_is_told_and_can_be_sent_again(member_client, team):
+    op = OperationFactory(team=team, phase=Phase.STANDARDIZE)
+    stale = op.version
+    Operation.objects.filter(pk=op.pk).update(version=stale + 1, monthly_cost=Decimal("1"))
+    data = {"to_phase": "launch", "note": "Back to the drawing board", "version": stale}
+    response = member_client.post(reverse("operations:move", args=[op.pk]), data)
+    assert response.status_code == 409
+    assert "Someone else changed this operation" in response.content.decode()
+    assert response.context["form"].data["version"] == stale + 1
+    data["version"] = response.context["form"].data["version"]
+    assert member_client.post(reverse("operations:move", args=[op.pk]), data).status_code == 302
+    op.refresh_from_db()
+    assert op.phase == Phase.LAUNCH
+
+
+def test_a_review_after_someone_elses_change_is_409_then_goes_through(member_client, team):
+    op = OperationFactory(team=team)
+    Operation.objects.filter(pk=op.pk).update(version=op.version + 1)
+    data = {
+        "reason": "Still required",
+        "monthly_value": "9",
+        "monthly_cost": "1",
+        "version": op.version,
+    }
+    response = member_client.post(reverse("operations:review", args=[op.pk]), data)
+    assert response.status_code == 409
+    data["version"] = response.context["form"].data["version"]
+    assert member_client.post(reverse("operations:review", args=[op.pk]), data).status_code == 302

@@ -1,6 +1,6 @@
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -42,3 +42,8 @@ def home(request):
     if user.is_staff or Team.objects.managed_by(user).exists():
         return redirect("dashboard:index")
     return redirect("operations:list")
+
+
+def csrf_failure(request, reason=""):
+    """A form sent after its page expired: say so in the app's own words and look."""
+    return render(request, "403_csrf.html", status=403)

@@ -140,6 +140,7 @@ def operation_move(request, pk):
     operation = get_operation_for_edit(request.user, pk)
     allow_retire = can_manage(request.user, operation)
     form = MoveForm(request.POST or None, operation=operation, allow_retire=allow_retire)
+    conflict = False
     if request.method == "POST":
         target = request.POST.get("to_phase")
         if (target == Phase.RETIRE or operation.phase == Phase.RETIRE) and not allow_retire:
@@ -153,11 +154,9 @@ def operation_move(request, pk):
                     note=form.cleaned_data["note"],
                     expected_version=form.cleaned_data["version"],
                 )
-            except services.EditConflict:
-                form.add_error(
-                    None,
-                    _("Someone else changed this operation meanwhile; check it and try again."),
-                )
+            except services.EditConflict as exc:
+                conflict = _refresh_version(form, exc.current)
+                operation = exc.current
             except services.NoteRequired as exc:
                 form.add_error("note", str(exc))
             except IllegalMove as exc:
@@ -183,7 +182,8 @@ def operation_move(request, pk):
         "moves": moves,
         "unmet": unmet,
     }
-    return render(request, "operations/move.html", context, status=400 if form.errors else 200)
+    status = 409 if conflict else 400 if form.errors else 200
+    return render(request, "operations/move.html", context, status=status)
 
 
 @login_required
@@ -227,11 +227,32 @@ def purpose_review(request, pk):
                 monthly_cost=form.cleaned_data["monthly_cost"],
                 expected_version=form.cleaned_data["version"],
             )
-        except services.EditConflict:
-            form.add_error(
-                None, _("Someone else changed this operation meanwhile; check it and try again.")
+        except services.EditConflict as exc:
+            _refresh_version(form, exc.current)
+            operation = exc.current
+            return render(
+                request,
+                "operations/review.html",
+                {"operation": operation, "form": form},
+                status=409,
             )
         else:
             messages.success(request, _("Purpose review recorded."))
             return redirect(operation)
     return render(request, "operations/review.html", {"operation": operation, "form": form})
+
+
+def _refresh_version(form, current):
+    """After a conflict: say so, keep what the user typed, and carry the version now saved,
+    so that submitting again, after a look, goes through."""
+    form.add_error(
+        None,
+        _(
+            "Someone else changed this operation while you were on this page: it is now "
+            "in %(phase)s, at version %(version)s. Check it, then submit again."
+        )
+        % {"phase": current.get_phase_display(), "version": current.version},
+    )
+    form.data = form.data.copy()
+    form.data["version"] = current.version
+    return True
