@@ -168,7 +168,7 @@ class Digest:
     @property
     def learning_due(self):
         """Own learning plans whose date has passed or comes within LEARNING_SOON_DAYS."""
-        soon = self.as_of.date() + dt.timedelta(days=LEARNING_SOON_DAYS)
+        soon = timezone.localdate(self.as_of) + dt.timedelta(days=LEARNING_SOON_DAYS)
         return [plan for plan in self.learning if plan.target_date <= soon]
 
     @property

@@ -174,7 +174,12 @@ class DigestDelivery(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_deliveries"
     )
-    period = models.DateField(_("week starting"), help_text=_("The Monday of the digest's week."))
+    period = models.DateField(
+        _("week starting"),
+        help_text=_(
+            "The local day of the week's digest slot (OPS_DIGEST_WEEKDAY, Monday by default)."
+        ),
+    )
     claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
     status = models.CharField(
         _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING

@@ -113,7 +113,7 @@ class Rendered:
 
 
 def current_period(subscription, now):
-    """The local date of the slot a digest sent now stands for: its week's Monday."""
+    """The local date of the slot a digest sent now stands for: its week's digest day."""
     return last_slot(now, subscription.zone).astimezone(subscription.zone).date()
 
 

@@ -160,7 +160,7 @@ class PurposeDoesNotJustifyCost(Rule):
         if operation.phase == Phase.RETIRE:
             return None
         reasons, facts = [], {}
-        if not operation.purpose.strip():
+        if operation.purpose == "":  # saved stripped: white space alone is ""
             reasons.append(_("no purpose written"))
             facts["no_purpose"] = True
         if operation.monthly_value < operation.monthly_cost:
