@@ -534,3 +534,16 @@ def test_a_plan_far_away_is_not_news_on_its_own(world):
     )
     digest = digest_of(world["idle"])
     assert digest.learning and digest.is_empty
+
+
+def test_the_digests_links_show_the_same_operations_it_lists(world, client):
+    """'See all' in an owner's digest leads to a list of exactly their flagged operations."""
+    import re as regex
+
+    owner = world["owner"]
+    digest = digest_of(owner)
+    listed = {item.flag.operation_id for section in digest.sections for item in section.items}
+    client.force_login(owner)
+    page = client.get(digest.mine_url.replace(SITE, "") + "&flag=any").content.decode()
+    shown = {int(pk) for pk in regex.findall(r'href="/ops/(\d+)/"', page)}
+    assert shown == listed

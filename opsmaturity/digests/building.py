@@ -250,8 +250,7 @@ def _team_headline(teams, first):
 
 def my_operations(user):
     """The active operations a user owns or performs (a subquery, no duplicate rows)."""
-    performed = Operation.performers.through.objects.filter(user=user).values("operation_id")
-    return Operation.objects.active().filter(Q(owner=user) | Q(pk__in=performed))
+    return Operation.objects.active().run_by(user)
 
 
 def _item(flag, on):
@@ -315,21 +314,21 @@ def own_sections(user, on):
             )
             % {"days": settings.OPS_STALL_DAYS},
             deadlines,
-            list_link(scope="mine", flag=FlagKind.DUE_SOON, sort="since"),
+            list_link(scope="me", flag=FlagKind.DUE_SOON, sort="since"),
         ),
         Section(
             "reviews",
             _("Purpose reviews due"),
             _("Say why each one is still needed, or retire it."),
             reviews,
-            list_link(scope="mine", flag=FlagKind.UNJUSTIFIED),
+            list_link(scope="me", flag=FlagKind.UNJUSTIFIED),
         ),
         Section(
             "flags",
             _("Other open flags"),
             _("What the weekly scan found on the operations you own or run."),
             others,
-            list_link(scope="mine", flag="any"),
+            list_link(scope="me", flag="any"),
         ),
     ]
     return [section for section in sections if section.items]
@@ -427,7 +426,7 @@ def build_digest(user, period, now=None):
         as_of=now,
         sections=own_sections(user, on),
         teams=team_summary(user, now),
-        mine_url=list_link(scope="mine"),
+        mine_url=list_link(scope="me"),
         learning=list(learning_plans_for(user)[:LEARNING_LIMIT]),
         skills_url=absolute(reverse("organization:my_skills")),
     )

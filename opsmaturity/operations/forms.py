@@ -303,6 +303,7 @@ class OperationFilterForm(forms.Form):
         label=_("Show"),
         choices=[
             ("mine", _("Mine")),
+            ("me", _("Owned or run by me")),
             ("my_teams", _("My teams")),
             ("managed", _("Teams I manage")),
             ("all", _("All operations")),

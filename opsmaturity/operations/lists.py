@@ -36,6 +36,8 @@ def in_scope(operations, user, scope):
         return operations.filter(team__in=Team.objects.for_user(user))
     if scope == "managed":
         return operations.filter(team__in=Team.objects.managed_by(user))
+    if scope == "me":
+        return operations.run_by(user)
     return operations.for_user(user)
 
 

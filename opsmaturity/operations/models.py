@@ -18,6 +18,14 @@ class OperationQuerySet(models.QuerySet):
     def active(self):
         return self.exclude(phase=Phase.RETIRE)
 
+    def _run_by(self, user):
+        performed = Operation.performers.through.objects.filter(user=user).values("operation_id")
+        return Q(owner=user) | Q(pk__in=performed)
+
+    def run_by(self, user):
+        """The operations a person owns or performs: what needs them personally."""
+        return self.filter(self._run_by(user))
+
     def for_user(self, user):
         """Mine: I own it, I perform it, or it belongs to one of my teams.
 
@@ -25,9 +33,8 @@ class OperationQuerySet(models.QuerySet):
         """
         from opsmaturity.teams.models import Membership
 
-        performed = Operation.performers.through.objects.filter(user=user).values("operation_id")
         my_teams = Membership.objects.filter(user=user).values("team_id")
-        return self.filter(Q(owner=user) | Q(pk__in=performed) | Q(team_id__in=my_teams))
+        return self.filter(self._run_by(user) | Q(team_id__in=my_teams))
 
 
 class Operation(models.Model):
