@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('digests', '0002_subscription_and_delivery_queue'),
+        ("digests", "0002_subscription_and_delivery_queue"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='digestdelivery',
-            name='period',
-            field=models.DateField(help_text="The local day of the week's digest slot (OPS_DIGEST_WEEKDAY, Monday by default).", verbose_name='week starting'),
+            model_name="digestdelivery",
+            name="period",
+            field=models.DateField(
+                help_text="The local day of the week's digest slot (OPS_DIGEST_WEEKDAY, Monday by default).",
+                verbose_name="week starting",
+            ),
         ),
     ]
