@@ -480,3 +480,29 @@ def test_a_review_after_someone_elses_change_is_409_then_goes_through(member_cli
     assert response.status_code == 409
     data["version"] = response.context["form"].data["version"]
     assert member_client.post(reverse("operations:review", args=[op.pk]), data).status_code == 302
+
+
+def test_a_criterion_is_ticked_with_its_evidence(member_client, team):
+    op = OperationFactory(team=team)
+    criterion = PhaseCriterion.objects.filter(phase=Phase.LAUNCH).first()
+    url = reverse("operations:check", args=[op.pk, criterion.pk])
+    body = member_client.post(
+        url,
+        {"checked": "on", "evidence": "https://wiki.example.com/volume"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert CriterionCheck.objects.get().evidence == "https://wiki.example.com/volume"
+    assert 'href="https://wiki.example.com/volume"' in body
+
+
+def test_too_long_evidence_is_refused_with_a_message(member_client, team):
+    op = OperationFactory(team=team)
+    criterion = PhaseCriterion.objects.filter(phase=Phase.LAUNCH).first()
+    response = member_client.post(
+        reverse("operations:check", args=[op.pk, criterion.pk]),
+        {"checked": "on", "evidence": "x" * 501},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200  # htmx swaps only a 2xx answer in
+    assert "Evidence is at most 500 characters" in response.content.decode()
+    assert not CriterionCheck.objects.exists()

@@ -186,24 +186,38 @@ def operation_move(request, pk):
     return render(request, "operations/move.html", context, status=status)
 
 
+EVIDENCE_MAX = CriterionCheck._meta.get_field("evidence").max_length
+
+
 @login_required
 @require_POST
 def criterion_check(request, pk, criterion_pk):
     operation = get_operation_for_edit(request.user, pk)
     criterion = get_object_or_404(PhaseCriterion, pk=criterion_pk, is_active=True)
+    evidence = request.POST.get("evidence", "").strip()
     try:
+        if len(evidence) > EVIDENCE_MAX:
+            raise IllegalMove(
+                _("Evidence is at most %(max)d characters: link to a longer text instead.")
+                % {"max": EVIDENCE_MAX}
+            )
         services.set_criterion_check(
             operation,
             criterion,
             by=request.user,
             checked=request.POST.get("checked") == "on",
-            evidence=request.POST.get("evidence", "").strip()[:500],
+            evidence=evidence,
         )
     except IllegalMove as exc:
-        messages.error(request, str(exc))
-    context = {"operation": operation, "checklist": checklist(operation), "can_edit": True}
+        error = str(exc)
+    else:
+        error = ""
     if request.htmx:
+        context = {"operation": operation, "checklist": checklist(operation), "error": error}
+        # 200 even with an error: htmx swaps only successful answers into the page.
         return render(request, "operations/_checklist.html", context)
+    if error:
+        messages.error(request, error)
     return redirect("operations:move", pk=operation.pk)
 
 
