@@ -1,8 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from opsmaturity.core.htmx import render_page_or_partial
 from opsmaturity.teams.models import Team
 
 from . import charts, metrics
@@ -67,7 +67,4 @@ def dashboard(request):
         "trend_chart": charts.trend_lines(trend["points"]),
         "moves": metrics.latest_moves(scope),
     }
-    template = "dashboard/dashboard.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#body"
-    return render(request, template, context)
+    return render_page_or_partial(request, "dashboard/dashboard.html", "body", context)

@@ -48,10 +48,3 @@ def get_operation_for_edit(user, pk):
     if not can_edit(user, operation):
         raise PermissionDenied
     return operation
-
-
-def get_operation_for_manage(user, pk):
-    operation = get_operation_or_404(pk)
-    if not can_manage(user, operation):
-        raise PermissionDenied
-    return operation

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from opsmaturity.core.htmx import render_page_or_partial
 from opsmaturity.maturity.rules import IllegalMove, classify_move
 
 from . import services
@@ -22,19 +23,12 @@ from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
 from .phases import Phase
 
 
-def _partial_or_page(request, template, partial, context):
-    """An htmx request (not a boosted page load) gets just the partial it swaps."""
-    if request.htmx and not request.htmx.boosted:
-        template = f"{template}#{partial}"
-    return render(request, template, context)
-
-
 @login_required
 def operation_list(request):
     form, queryset = filtered_operations(request.user, request.GET)
     page = Paginator(page_rows(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filters": form, "page": page, "can_create": editable_teams(request.user).exists()}
-    return _partial_or_page(request, "operations/list.html", "results", context)
+    return render_page_or_partial(request, "operations/list.html", "results", context)
 
 
 def checklist(operation):

@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from opsmaturity.core.htmx import render_page_or_partial
 from opsmaturity.teams.models import Membership, Team
 
 from . import gap as gaps
@@ -103,10 +104,7 @@ def _gap_context(request, team, **extra):
 def team_gap(request, team_pk):
     team = get_object_or_404(Team, pk=team_pk)
     context = _gap_context(request, team)
-    template = "organization/gap.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#gap-body"
-    return render(request, template, context)
+    return render_page_or_partial(request, "organization/gap.html", "gap-body", context)
 
 
 @login_required
