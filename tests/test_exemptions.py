@@ -299,3 +299,35 @@ def test_check_status_gives_up_polling_when_no_worker_answers(client, world):
 def test_a_task_id_that_is_not_one_is_404(client, world):
     client.force_login(world["users"]["member"])
     assert client.get(f"/maturity/checks/{'x' * 300}/").status_code == 404
+
+
+def test_managers_see_snooze_requests_on_the_dashboard_the_list_and_the_digest(client, world):
+    from opsmaturity.digests.building import build_digest
+
+    flag = world["flag"]
+    client.force_login(world["users"]["member"])
+    snooze(client, flag, days=14, reason="Vendor migration in December")
+    manager = world["users"]["manager"]
+    client.force_login(manager)
+    page = client.get(world["op"].get_absolute_url()).content.decode()
+    assert "asked to snooze it until" in page and "Vendor migration in December" in page
+    dashboard = client.get(reverse("dashboard:index"))
+    assert dashboard.context["counts"]["snooze_requested"] == 1
+    assert "1 snooze request waits for a decision" in dashboard.content.decode()
+    listed = client.get(
+        reverse("operations:list"), {"scope": "managed", "flag": "snooze_requested"}
+    )
+    assert "1 operation" in listed.content.decode()
+    monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
+    assert build_digest(manager, monday).teams.snooze_requests == 1
+
+
+def test_snoozed_flags_can_be_listed(client, world):
+    client.force_login(world["users"]["manager"])
+    snooze(client, world["flag"])
+    listed = client.get(reverse("operations:list"), {"scope": "all", "flag": "snoozed"})
+    assert "Invoice matching" in listed.content.decode()
+    dashboard = client.get(reverse("dashboard:index"))
+    assert dashboard.context["counts"]["snoozed"] == 1
+    # a snoozed stalled operation still has not moved on
+    assert dashboard.context["conversion"]["base"] == 1

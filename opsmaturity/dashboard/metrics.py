@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.maturity.clock import day_start, days_since, today
-from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
+from opsmaturity.maturity.models import Flag, FlagKind, Snapshot, not_snoozed
 from opsmaturity.operations.lists import in_scope
 from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, WORKING_PHASES, Phase
@@ -87,14 +87,28 @@ def funnel(scope):
 
 
 def flag_counts(scope):
-    counts = dict(
-        scope.flags()
+    """Open flags per kind that are not snoozed (what the lists show), and beside them:
+    ``snoozed``, ``snooze_requested`` and ``all_stalled`` (snoozed or not), in one query."""
+    rows = (
+        Flag.objects.open()
+        .filter(operation__in=scope.operations().active())
         .order_by()
-        .values_list("kind")
-        .annotate(n=Count("pk"))
-        .values_list("kind", "n")
+        .values("kind")
+        .annotate(
+            shown=Count("pk", filter=not_snoozed()),
+            total=Count("pk"),
+            requested=Count("pk", filter=Q(snooze_requested=True)),
+        )
     )
-    return {kind: counts.get(kind, 0) for kind in FlagKind.values}
+    counts = dict.fromkeys(FlagKind.values, 0)
+    counts.update(snoozed=0, snooze_requested=0, all_stalled=0)
+    for row in rows:
+        counts[row["kind"]] = row["shown"]
+        counts["snoozed"] += row["total"] - row["shown"]
+        counts["snooze_requested"] += row["requested"]
+        if row["kind"] == FlagKind.STALLED:
+            counts["all_stalled"] = row["total"]
+    return counts
 
 
 def flagged(scope, kind, order_by, limit=LIST_LIMIT):
@@ -182,7 +196,8 @@ def conversion(scope, counts):
             "operation", distinct=True, filter=Q(from_phase=Phase.LAUNCH, to_phase=Phase.RETIRE)
         ),
     )
-    base = agg["moved"] + agg["dropped"] + counts[FlagKind.STALLED]
+    # Snoozed or not, a stalled operation has not moved on.
+    base = agg["moved"] + agg["dropped"] + counts["all_stalled"]
     rate = round(100 * agg["moved"] / base) if base else None
     return {"moved": agg["moved"], "base": base, "rate": rate}
 

@@ -117,6 +117,7 @@ class TeamSummary:
     learning: list = field(default_factory=list)
     levels_to_confirm: int = 0
     plan_url: str = ""
+    snooze_url: str = ""
 
     @property
     def team_names(self):
@@ -129,6 +130,10 @@ class TeamSummary:
     @property
     def retire_count(self):
         return self.counts[FlagKind.UNJUSTIFIED]
+
+    @property
+    def snooze_requests(self):
+        return self.counts["snooze_requested"]
 
     @property
     def stalled_hidden(self):
@@ -151,6 +156,7 @@ class TeamSummary:
             or self.opened
             or self.resolved
             or self.levels_to_confirm
+            or self.snooze_requests
         ) or (self.moved)
 
 
@@ -413,6 +419,7 @@ def team_summary(user, now):
         learning=list(team_learning_plans(scope.teams())[:LEARNING_LIMIT]),
         levels_to_confirm=levels_to_confirm(user).count(),
         plan_url=absolute(reverse("organization:index")),
+        snooze_url=list_link(scope="managed", flag="snooze_requested"),
     )
 
 

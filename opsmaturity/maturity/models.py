@@ -14,6 +14,12 @@ class FlagKind(models.TextChoices):
     PERSON_DEPENDENT = "person_dependent", _("Person-dependent")
 
 
+def not_snoozed(on=None):
+    """No snooze, or one whose last day is before ``on`` (today by default)."""
+    on = on or timezone.localdate()
+    return Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=on)
+
+
 class FlagQuerySet(models.QuerySet):
     def open(self):
         return self.filter(resolved_at__isnull=True)
@@ -24,8 +30,7 @@ class FlagQuerySet(models.QuerySet):
         A flag snoozed until a day stays out through that day and comes back by
         itself the day after; no job has to wake it.
         """
-        on = on or timezone.localdate()
-        return self.open().filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=on))
+        return self.open().filter(not_snoozed(on))
 
     def snoozed(self, on=None):
         on = on or timezone.localdate()

@@ -322,7 +322,9 @@ class OperationFilterForm(forms.Form):
     )
     flag = forms.ChoiceField(
         label=_("Open flag"),
-        choices=[("", _("Any or none")), ("any", _("Any open flag"))] + FlagKind.choices,
+        choices=[("", _("Any or none")), ("any", _("Any open flag"))]
+        + FlagKind.choices
+        + [("snoozed", _("Snoozed")), ("snooze_requested", _("Snooze asked for"))],
         required=False,
     )
     retired = forms.BooleanField(label=_("Include retired"), required=False)

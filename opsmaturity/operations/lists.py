@@ -2,7 +2,7 @@
 
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 
-from opsmaturity.maturity.models import Flag
+from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption
 from opsmaturity.maturity.rules import with_performer_count
 from opsmaturity.teams.models import Team
 
@@ -24,7 +24,16 @@ def open_flags_prefetch(include_snoozed=False):
     """The operation's open flags as ``open_flags``; snoozed ones only when asked."""
     flags = Flag.objects.current()
     if include_snoozed:
-        flags = Flag.objects.open().select_related("snoozed_by")
+        requests = FlagExemption.objects.filter(action=ExemptionAction.REQUESTED).select_related(
+            "by"
+        )
+        flags = (
+            Flag.objects.open()
+            .select_related("snoozed_by")
+            .prefetch_related(
+                Prefetch("exemptions", queryset=requests.order_by("-at"), to_attr="requests")
+            )
+        )
     return Prefetch("flags", queryset=flags.order_by("kind"), to_attr="open_flags")
 
 
@@ -56,9 +65,14 @@ def filtered_operations(user, params):
     if data.get("owner"):
         qs = qs.filter(owner=data["owner"])
     if data.get("flag"):
-        flags = Flag.objects.current()
-        if data["flag"] != "any":
-            flags = flags.filter(kind=data["flag"])
+        if data["flag"] == "snoozed":
+            flags = Flag.objects.snoozed()
+        elif data["flag"] == "snooze_requested":
+            flags = Flag.objects.open().filter(snooze_requested=True)
+        else:
+            flags = Flag.objects.current()
+            if data["flag"] != "any":
+                flags = flags.filter(kind=data["flag"])
         qs = qs.filter(pk__in=flags.values("operation_id"))
     if data.get("q"):
         words = data["q"].split()
