@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.maturity.models import FlagKind
@@ -15,6 +16,19 @@ from .models import MAX_MONEY, Operation
 from .phases import Phase
 
 User = get_user_model()
+
+
+def _percent(message, values):
+    return str(message) % {key: str(value) for key, value in values.items()}
+
+
+_lazy_percent = lazy(_percent, str)
+
+
+def lazy_percent(message, **values):
+    """``message % values``, done when shown, so that it is in the reader's language
+    (fields are built once, at import, when no language is active)."""
+    return _lazy_percent(message, values)
 
 
 def money_field(label, help_text):
@@ -28,8 +42,10 @@ def money_field(label, help_text):
         decimal_places=2,
         error_messages={
             "min_value": _("This cannot be negative."),
-            "max_value": _("That is more than %(max)s a month: check the number of zeros.")
-            % {"max": number_format(MAX_MONEY, force_grouping=True)},
+            "max_value": lazy_percent(
+                _("That is more than %(max)s a month: check the number of zeros."),
+                max=number_format(MAX_MONEY, force_grouping=True),
+            ),
             "invalid": _("Enter an amount, for example 120000 or 1250.50."),
             "max_decimal_places": _("Use at most two decimals."),
         },
@@ -332,7 +348,7 @@ class OperationFilterForm(forms.Form):
         label=_("Sort by"),
         choices=[(k, label) for k, (_f, label) in SORTS.items()]
         + [
-            (f"-{k}", _("%(field)s, descending") % {"field": label})
+            (f"-{k}", lazy_percent(_("%(field)s, descending"), field=label))
             for k, (_f, label) in SORTS.items()
         ],
         required=False,
