@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -5,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from opsmaturity.maturity.models import Flag
 
 from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
-from .services import create_operation
+from .services import create_operation, refresh_flags
 
 
 class TransitionInline(admin.TabularInline):
@@ -44,8 +45,52 @@ class CheckInline(admin.TabularInline):
     autocomplete_fields = ["checked_by"]
 
 
+class OperationAdminForm(forms.ModelForm):
+    """Carries the version the page was opened at, so that a stale save is refused."""
+
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    runbook_url = forms.URLField(
+        label=_("runbook URL"), required=False, max_length=500, assume_scheme="https"
+    )
+
+    class Meta:
+        model = Operation
+        fields = [
+            "name",
+            "team",
+            "owner",
+            "purpose",
+            "launched_at",
+            "performers",
+            "runbook_url",
+            "monthly_volume",
+            "monthly_cost",
+            "monthly_value",
+            "purpose_reviewed_at",
+            "purpose_reviewed_by",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        opened = cleaned.get("opened_version")
+        if self.instance.pk and opened is not None and opened != self.instance.version:
+            raise forms.ValidationError(
+                _(
+                    "Someone else saved this operation after you opened it. Reload the page "
+                    "to see their changes; nothing of yours was saved."
+                )
+            )
+        return cleaned
+
+
 @admin.register(Operation)
 class OperationAdmin(admin.ModelAdmin):
+    form = OperationAdminForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
         "name",
@@ -64,7 +109,7 @@ class OperationAdmin(admin.ModelAdmin):
     date_hierarchy = "phase_entered_at"
     readonly_fields = ["phase", "phase_entered_at", "version", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["name", "team", "owner", "purpose"]}),
+        (None, {"fields": ["name", "team", "owner", "purpose", "opened_version"]}),
         (
             _("Phase"),
             {
@@ -102,7 +147,11 @@ class OperationAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         # A new operation starts its history like one made anywhere else.
-        fields = {f: form.cleaned_data[f] for f in form.cleaned_data if f != "performers"}
+        fields = {
+            f: value
+            for f, value in form.cleaned_data.items()
+            if f not in ("performers", "opened_version")
+        }
         created = create_operation(by=request.user, **fields)
         obj.pk = created.pk
         obj.refresh_from_db()
@@ -112,6 +161,8 @@ class OperationAdmin(admin.ModelAdmin):
         form.save_m2m()
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+        # Performers and checks are saved now: the flags can follow the change.
+        refresh_flags(form.instance)
 
 
 @admin.register(PhaseTransition)
