@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.maturity.models import Flag
@@ -91,7 +90,6 @@ class OperationAdminForm(forms.ModelForm):
 @admin.register(Operation)
 class OperationAdmin(admin.ModelAdmin):
     form = OperationAdminForm
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
         "name",
         "team",
