@@ -230,3 +230,27 @@ def test_query_count_same_for_10_and_1000_operations(client, setup):
     with CaptureQueriesContext(connection) as large:
         dash(client)
     assert len(small) == len(large)
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Tokyo"])
+def test_time_in_launch_is_counted_in_local_calendar_days_like_the_rule(
+    client, setup, settings, tz
+):
+    """Entered launch late on day D, left early on D+61: 61 days, one past the limit,
+    although fewer than 61 × 24 hours went by."""
+    settings.TIME_ZONE = tz
+    with timezone.override(tz):
+        day = timezone.localdate() - dt.timedelta(days=70)
+        entered = timezone.make_aware(dt.datetime.combine(day, dt.time(23, 0)))
+        left = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=61), dt.time(1)))
+        op = OperationFactory(team=setup["billing"], phase_entered_at=entered)
+        PhaseTransition.objects.create(
+            operation=op,
+            from_phase="launch",
+            to_phase="standardize",
+            at=left,
+            from_phase_entered_at=entered,
+        )
+        client.force_login(setup["manager"])
+        exits = dash(client).context["launch_exits"]
+    assert exits == {"count": 1, "in_time": 0, "median_days": 61}

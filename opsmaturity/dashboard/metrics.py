@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.maturity.clock import day_start, days_since, today
@@ -157,7 +157,8 @@ def launch_exits(scope, since):
     """Operations that left launch for a later working phase since a date.
 
     Returns how many, how many within OPS_STALL_DAYS, and the median days in launch
-    (the middle row by duration: portable, and two small queries).
+    (the middle row by duration: portable, and two small queries). Days are local
+    calendar days, as the stall rule counts them.
     """
     exits = (
         scope.transitions()
@@ -169,12 +170,13 @@ def launch_exits(scope, since):
         )
         .annotate(
             duration=ExpressionWrapper(
-                F("at") - F("from_phase_entered_at"), output_field=DurationField()
+                TruncDate("at") - TruncDate("from_phase_entered_at"),
+                output_field=DurationField(),
             )
         )
     )
-    limit = timedelta(days=settings.OPS_STALL_DAYS + 1)
-    agg = exits.aggregate(total=Count("pk"), in_time=Count("pk", filter=Q(duration__lt=limit)))
+    limit = timedelta(days=settings.OPS_STALL_DAYS)
+    agg = exits.aggregate(total=Count("pk"), in_time=Count("pk", filter=Q(duration__lte=limit)))
     median_days = None
     if agg["total"]:
         middle = exits.order_by("duration").values_list("duration", flat=True)[agg["total"] // 2]
