@@ -331,3 +331,18 @@ def test_snoozed_flags_can_be_listed(client, world):
     assert dashboard.context["counts"]["snoozed"] == 1
     # a snoozed stalled operation still has not moved on
     assert dashboard.context["conversion"]["base"] == 1
+
+
+def test_a_too_long_decision_reason_is_refused_with_a_message(client, world):
+    flag = world["flag"]
+    client.force_login(world["users"]["member"])
+    snooze(client, flag)
+    client.force_login(world["users"]["manager"])
+    response = client.post(
+        reverse("maturity:decide", args=[flag.pk]),
+        {"decision": "decline", "reason": "x" * 501},
+        follow=True,
+    )
+    assert "at most 500 characters" in response.content.decode()
+    flag.refresh_from_db()
+    assert flag.snooze_requested  # nothing decided

@@ -60,8 +60,10 @@ def decide(request, pk):
     """A manager grants or declines a member's request to snooze."""
     flag = _flag_for(request.user, pk, manage=True)
     form = DecisionForm(request.POST)
-    form.is_valid()
-    reason = form.cleaned_data.get("reason", "")
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("reason", [])))
+        return redirect(flag.operation)
+    reason = form.cleaned_data["reason"].strip()
     pending = exemptions.pending_request(flag)
     try:
         if pending is None:
