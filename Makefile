@@ -51,3 +51,13 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+## make bench: 1,000 / 10,000 / 100,000 operations in a fresh PostgreSQL database (dropped
+## after), pages, jobs and throughput measured; results in var/bench/ (about 7 minutes)
+bench: $(STAMP)
+	command -v wrk >/dev/null 2>&1 || apt-get install -y wrk || echo "wrk is missing: no load test"
+	env DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/opsbench} \
+	    REDIS_URL= EMAIL_URL=locmem:// SECRET_KEY=bench-only-secret-key DEBUG=false \
+	    ALLOWED_HOSTS=127.0.0.1,localhost,testserver SECURE_COOKIES=false LOG_LEVEL=WARNING \
+	    OPS_VAR_DIR=$(CURDIR)/var/bench/var STATIC_ROOT=$(CURDIR)/var/bench/static \
+	    timeout --kill-after=30 840 $(BIN)/python manage.py bench $(BENCH_ARGS)

@@ -32,7 +32,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.text import slugify
@@ -1515,5 +1515,22 @@ def seed_generated(ops, teams, seed=1, progress=None):
         result.transitions += transitions
         if progress:
             progress(result.operations, ops)
+    _refresh_planner_statistics()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _refresh_planner_statistics():
+    """After a bulk load, let PostgreSQL's planner see the new rows now.
+
+    Autovacuum would analyze the tables later; the scan and the snapshot
+    backfill that seed_demo runs next would otherwise be planned for nearly
+    empty tables (at 100,000 operations: 12 s instead of 6 s for twelve weeks
+    of snapshots, 3 s instead of 1 s for the scan). Analyzing takes 0.5 s.
+    """
+    if connection.vendor != "postgresql":
+        return
+    models = (Operation, Operation.performers.through, PhaseTransition, PurposeReview)
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
