@@ -174,7 +174,8 @@ def test_second_performer_and_runbook_resolve_person_dependent():
     run_scan()
     assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == "1 performer, no runbook"
     op.performers.add(bob)
-    result = run_scan()
+    # as after an edit in the app: the rescan of the operation rewords its flags
+    result = run_scan(operation_ids=[op.pk])
     assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == "no runbook"
     assert result.by_kind["person_dependent"] == {"opened": 0, "resolved": 0, "refreshed": 1}
     Operation.objects.filter(pk=op.pk).update(runbook_url="https://wiki.example.com/r")
@@ -401,13 +402,29 @@ def test_query_count_does_not_grow_with_operations():
     bulk_operations(10, TeamFactory(), owner, people)
     small, small_result = scan_queries()
     bulk_operations(1000, TeamFactory(), owner, people)
+    ScanRun.objects.all().delete()  # both measured as the first run of a day
     large, large_result = scan_queries()
     assert large_result.opened > 500 and large_result.operation_count == 1010
     assert small == large, (small, large)
     assert large <= 20
-    # A run with nothing to change costs the same.
+    # The later runs of the day only open and resolve: fewer queries, and as many.
     quiet, quiet_result = scan_queries()
-    assert quiet == large and quiet_result.opened == quiet_result.resolved == 0
+    assert quiet < large and quiet_result.opened == quiet_result.resolved == 0
+    bulk_operations(1000, TeamFactory(), owner, people)
+    later, _ = scan_queries()
+    assert later == quiet
+
+
+def test_only_the_first_full_run_of_a_day_rewords_reasons():
+    op = OperationFactory.days_in_phase(70)
+    run_scan()
+    Flag.objects.filter(operation=op).update(detail="stale words")
+    assert run_scan().refreshed == 0  # later the same day: wording left alone
+    with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
+        assert run_scan().refreshed == 1
+    assert (
+        open_flag(op, FlagKind.STALLED).detail == "in launch for 71 days, 11 past the 60-day limit"
+    )
 
 
 def test_the_scan_never_saves_row_by_row(django_assert_max_num_queries):

@@ -67,6 +67,7 @@ from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import Phase
 
 from . import rules
+from .clock import day_start
 from .models import Flag, FlagKind, ScanRun, ScanStatus
 
 log = logging.getLogger(__name__)
@@ -401,8 +402,8 @@ def run_scan(operation_ids=None, record=True):
             as_of = timezone.now()
             result = ScanResult(run_id=run.pk, as_of=as_of, partial=run.partial)
             if ids != []:
-                _scan(ids, as_of, result)
-            if ids is None:
+                _scan(ids, as_of, result, reword=ids is not None or _first_full_run_of_day(as_of))
+            if ids is None and result.opened + result.resolved >= ANALYZE_AFTER:
                 _refresh_planner_statistics()
             ScanRun.objects.filter(pk=run.pk).update(
                 as_of=as_of,
@@ -428,7 +429,26 @@ def run_scan(operation_ids=None, record=True):
     return result
 
 
-def _scan(ids, as_of, result):
+# Re-analyze the flag table after a run that changed at least this many flags.
+ANALYZE_AFTER = 1000
+
+
+def _first_full_run_of_day(as_of):
+    """Whether no full scan has succeeded yet on this local day.
+
+    Reasons count days, so they change once a day; anything else in them (cost,
+    value, performers, runbook) changes through the app, which rescans the
+    operation at once. The hourly scans after the first of the day only open and
+    resolve, and leave the wording alone: at 100,000 operations, rewording every
+    open flag is most of a run.
+    """
+    today_began = day_start(timezone.localdate(as_of))
+    return not ScanRun.objects.filter(
+        partial=False, status=ScanStatus.SUCCEEDED, as_of__gte=today_began
+    ).exists()
+
+
+def _scan(ids, as_of, result, reword=True):
     on = timezone.localdate(as_of)
     operations = Operation.objects.all()
     open_flags = Flag.objects.filter(resolved_at__isnull=True)
@@ -437,7 +457,7 @@ def _scan(ids, as_of, result):
         open_flags = open_flags.filter(operation_id__in=ids)
     for rule in rules.ALL_RULES:
         resolved = _resolve(rule, open_flags, on, as_of)
-        refreshed = _refresh(rule, open_flags, on)
+        refreshed = _refresh(rule, open_flags, on) if reword else 0
         opened = _open(rule, operations, on, as_of)
         result.by_kind[str(rule.kind)] = {
             "opened": opened,
