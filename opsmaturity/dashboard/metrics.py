@@ -9,6 +9,7 @@ same flags, so a number here and the list it links to always agree.
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
@@ -17,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.maturity.clock import day_start, days_since, today
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot, not_snoozed
-from opsmaturity.operations.lists import in_scope
 from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, WORKING_PHASES, Phase
 from opsmaturity.teams.models import Team
@@ -36,7 +36,12 @@ TREND_WEEKS = 12
 
 @dataclass
 class Scope:
-    """Which operations the dashboard is about, and how the list can show the same ones."""
+    """Which operations the dashboard is about, and how the list can show the same ones.
+
+    The scope's team ids are looked up once and written into every query as a
+    list: the planner then knows how many teams it is about, where a nested
+    "teams I manage" subquery made it guess one (and pick slow plans).
+    """
 
     user: object
     key: str  # "managed", "my_teams", "all" or "team"
@@ -44,30 +49,42 @@ class Scope:
     label: str = ""
     list_params: dict = field(default_factory=dict)
 
-    def operations(self):
-        ops = Operation.objects.all()
+    @cached_property
+    def team_ids(self):
+        """The teams in scope, or None for all of them."""
+        if self.key == "all":
+            return None
         if self.key == "team":
-            return ops.filter(team=self.team)
-        return in_scope(ops, self.user, self.key)
+            return [self.team.pk]
+        teams = (
+            Team.objects.managed_by(self.user)
+            if self.key == "managed"
+            else (Team.objects.for_user(self.user))
+        )
+        return list(teams.values_list("pk", flat=True))
+
+    def narrow(self, queryset, team_field):
+        """Keep the rows of ``queryset`` whose ``team_field`` is a team in scope."""
+        if self.team_ids is None:
+            return queryset
+        return queryset.filter(**{f"{team_field}__in": self.team_ids})
+
+    def operations(self):
+        return self.narrow(Operation.objects.all(), "team_id")
 
     def teams(self):
-        if self.key == "team":
-            return Team.objects.filter(pk=self.team.pk)
-        if self.key == "all":
-            return Team.objects.all()
-        if self.key == "managed":
-            return Team.objects.managed_by(self.user)
-        return Team.objects.for_user(self.user)
+        return self.narrow(Team.objects.all(), "pk")
 
     def flags(self):
         """Open flags that are not snoozed, the same the lists filter on."""
-        return Flag.objects.current().filter(operation__in=self.operations().active())
+        flags = Flag.objects.current().exclude(operation__phase=Phase.RETIRE)
+        return self.narrow(flags, "operation__team_id")
 
     def transitions(self):
-        return PhaseTransition.objects.filter(operation__in=self.operations())
+        return self.narrow(PhaseTransition.objects.all(), "operation__team_id")
 
     def snapshots(self):
-        return Snapshot.objects.filter(team__in=self.teams())
+        return self.narrow(Snapshot.objects.all(), "team_id")
 
 
 def funnel(scope):
@@ -90,8 +107,9 @@ def flag_counts(scope):
     """Open flags per kind that are not snoozed (what the lists show), and beside them:
     ``snoozed``, ``snooze_requested`` and ``all_stalled`` (snoozed or not), in one query."""
     rows = (
-        Flag.objects.open()
-        .filter(operation__in=scope.operations().active())
+        scope.narrow(
+            Flag.objects.open().exclude(operation__phase=Phase.RETIRE), "operation__team_id"
+        )
         .order_by()
         .values("kind")
         .annotate(
