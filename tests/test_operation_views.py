@@ -506,3 +506,18 @@ def test_too_long_evidence_is_refused_with_a_message(member_client, team):
     assert response.status_code == 200  # htmx swaps only a 2xx answer in
     assert "Evidence is at most 500 characters" in response.content.decode()
     assert not CriterionCheck.objects.exists()
+
+
+def test_saving_stamps_updated_at_and_bulk_imports_keep_theirs(member_client, team, member):
+    long_ago = timezone.now() - dt.timedelta(days=300)
+    (imported,) = Operation.objects.bulk_create(
+        [Operation(name="Imported", team=team, owner=member, purpose="p", updated_at=long_ago)]
+    )
+    imported.refresh_from_db()
+    assert imported.updated_at == long_ago
+    member_client.post(
+        reverse("operations:edit", args=[imported.pk]),
+        form_data(team, member, name="Imported", version=imported.version),
+    )
+    imported.refresh_from_db()
+    assert imported.updated_at > long_ago + dt.timedelta(days=299)

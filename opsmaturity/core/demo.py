@@ -33,7 +33,6 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -930,6 +929,7 @@ def _write_operations(plans):
             # One save for the creation, one per move and one for the review.
             version=len(p.steps) + (p.reviewed_at is not None),
             created_at=p.steps[0].at,
+            updated_at=max(p.steps[-1].at, p.reviewed_at or p.steps[-1].at),
         )
         for p in plans
     ]
@@ -979,14 +979,6 @@ def _write_operations(plans):
     PhaseTransition.objects.bulk_create(transitions, batch_size=BATCH_SIZE)
     through.objects.bulk_create(performers, batch_size=BATCH_SIZE)
     PurposeReview.objects.bulk_create(reviews, batch_size=BATCH_SIZE)
-
-    # updated_at is auto_now, which bulk_create sets to now: date it back to the last change.
-    last_change = Greatest("phase_entered_at", Coalesce("purpose_reviewed_at", "phase_entered_at"))
-    ids = [op.pk for op in operations]
-    for start in range(0, len(ids), IN_CHUNK):
-        Operation.objects.filter(pk__in=ids[start : start + IN_CHUNK]).update(
-            updated_at=last_change
-        )
     return operations, len(transitions)
 
 

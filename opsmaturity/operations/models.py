@@ -21,9 +21,7 @@ class OperationQuerySet(models.QuerySet):
     def _owned_or_performed_ids(self, user):
         owned = Operation.objects.filter(owner=user).order_by().values("pk")
         performed = (
-            Operation.performers.through.objects.filter(user=user)
-            .order_by()
-            .values("operation_id")
+            Operation.performers.through.objects.filter(user=user).order_by().values("operation_id")
         )
         return owned.union(performed)
 
@@ -97,7 +95,9 @@ class Operation(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     # A default rather than auto_now_add, so that imported and demo history can be dated.
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Set by save(), like auto_now, but a default rather than auto_now so that bulk
+    # imports (and the demo) can date it.
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     objects = OperationQuerySet.as_manager()
 
@@ -147,6 +147,10 @@ class Operation(models.Model):
     def save(self, *args, **kwargs):
         # One spelling of "no purpose" for the rules: white space alone is empty.
         self.purpose = (self.purpose or "").strip()
+        self.updated_at = timezone.now()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "updated_at"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
