@@ -10,17 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from opsmaturity.teams.models import Role, Team
+from opsmaturity.teams.roles import team_roles
 
 from .models import Operation
 
 
 def team_role(user, team_id):
-    """'manager', 'member' or None for one team; cached per request on the user."""
-    roles = getattr(user, "_ops_team_roles", None)
-    if roles is None:
-        roles = dict(user.memberships.values_list("team_id", "role"))
-        user._ops_team_roles = roles
-    return roles.get(team_id)
+    """'manager', 'member' or None for one team."""
+    return team_roles(user).get(team_id)
 
 
 def can_edit(user, operation):

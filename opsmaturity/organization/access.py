@@ -13,27 +13,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from opsmaturity.teams.models import Membership, Role, Team
+from opsmaturity.teams.models import Membership, Team
+from opsmaturity.teams.roles import is_manager, managed_team_ids
 
 from .models import JobRole, LearningPlan, Skill, SkillLevel
-
-
-def team_roles(user):
-    """{team id: 'manager' or 'member'} for the user; cached on the user for the request."""
-    roles = getattr(user, "_org_team_roles", None)
-    if roles is None:
-        roles = dict(user.memberships.values_list("team_id", "role"))
-        user._org_team_roles = roles
-    return roles
-
-
-def managed_team_ids(user):
-    return {team_id for team_id, role in team_roles(user).items() if role == Role.MANAGER}
-
-
-def is_manager(user):
-    """Staff, or a manager of at least one team."""
-    return user.is_staff or bool(managed_team_ids(user))
 
 
 def can_manage_team(user, team_id):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from opsmaturity.core.htmx import render_page_or_partial
 from opsmaturity.teams.models import Membership, Team
+from opsmaturity.teams.roles import managed_team_ids, team_roles
 
 from . import gap as gaps
 from . import services
@@ -26,9 +27,7 @@ from .access import (
     get_plan_for_edit,
     get_role_for_edit,
     get_skill_for_edit,
-    managed_team_ids,
     role_teams,
-    team_roles,
 )
 from .forms import (
     ConfirmLevelForm,
