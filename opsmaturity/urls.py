@@ -1,13 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.core import views as core_views
-
-admin.site.site_header = _("Ops Maturity administration")
-admin.site.site_title = _("Ops Maturity")
-admin.site.index_title = _("Registry administration")
 
 urlpatterns = [
     path("", core_views.home, name="home"),

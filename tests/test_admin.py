@@ -115,3 +115,54 @@ def test_exit_criteria_ship_with_the_app(admin_client):
     page = admin_client.get(reverse("admin:operations_phasecriterion_changelist")).content.decode()
     assert "Runbook written and linked" in page
     assert "Two people can run it" in page
+
+
+# --- ops managers browse the admin, read-only, for their teams -----------------------
+
+
+@pytest.fixture
+def manager_client(client):
+    from opsmaturity.teams.models import Role
+    from tests.factories import MembershipFactory
+
+    manager = UserFactory(username="mgr")
+    MembershipFactory(user=manager, team=TeamFactory(name="Billing"), role=Role.MANAGER)
+    client.force_login(manager)
+    return client
+
+
+def test_a_manager_browses_their_teams_operations_read_only(manager_client):
+    from opsmaturity.teams.models import Team
+
+    mine = OperationFactory(name="Invoice matching", team=Team.objects.get(name="Billing"))
+    other = OperationFactory(name="KYC checks", team=TeamFactory(name="Risk"))
+    index = manager_client.get(reverse("admin:index"))
+    assert index.status_code == 200 and "Operations" in index.content.decode()
+    listing = manager_client.get(reverse("admin:operations_operation_changelist")).content.decode()
+    assert "Invoice matching" in listing and "KYC checks" not in listing
+    page = manager_client.get(reverse("admin:operations_operation_change", args=[mine.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert manager_client.get(
+        reverse("admin:operations_operation_change", args=[other.pk])
+    ).status_code in (302, 403, 404)
+    # and changes nothing
+    response = manager_client.post(
+        reverse("admin:operations_operation_change", args=[mine.pk]), {"name": "x"}
+    )
+    assert response.status_code == 403
+    assert manager_client.get(reverse("admin:operations_operation_add")).status_code == 403
+    assert manager_client.get(reverse("admin:auth_user_changelist")).status_code == 403
+
+
+def test_a_member_who_manages_nothing_is_sent_to_sign_in(client):
+    client.force_login(UserFactory())
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_anonymous_admin_goes_to_the_apps_sign_in(client):
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login")) or response[
+        "Location"
+    ].startswith(reverse("login"))

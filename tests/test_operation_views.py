@@ -146,8 +146,9 @@ def make_ops(n, team, member):
 def test_list_query_count_does_not_grow(member_client, team, member, django_assert_num_queries, n):
     make_ops(n, team, member)
     # session, user, memberships (can_create), count, page, flags prefetch, owner choices
-    # session, user, count, can-create, team and owner choices, page, open flags
-    with django_assert_num_queries(8):
+    # session, user, count, can-create, team and owner choices, page, open flags,
+    # and the user's team roles (the nav's admin link)
+    with django_assert_num_queries(9):
         response = member_client.get(reverse("operations:list"))
     assert response.status_code == 200
 

@@ -1,10 +1,19 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
+    default = True
     name = "opsmaturity.core"
     label = "core"
     verbose_name = "Core"
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the deployment checks
+
+
+class OpsAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with our site: open to ops managers, read-only (core/admin.py)."""
+
+    default = False
+    default_site = "opsmaturity.core.admin.OpsAdminSite"

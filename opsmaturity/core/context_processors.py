@@ -1,5 +1,13 @@
+from functools import partial
+
 from django.conf import settings
+
+from opsmaturity.teams.roles import is_manager
 
 
 def ops(request):
-    return {"OPS_CURRENCY": settings.OPS_CURRENCY}
+    return {
+        "OPS_CURRENCY": settings.OPS_CURRENCY,
+        # A callable: templates call it only where they ask, once per request.
+        "can_use_admin": partial(is_manager, request.user),
+    }

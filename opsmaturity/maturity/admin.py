@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.core.admin import ManagerReadOnly
+
 from .models import Flag, ScanRun, Snapshot
 
 
 @admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
+class FlagAdmin(ManagerReadOnly, admin.ModelAdmin):
+    team_field = "operation__team"
+
     list_display = ["operation", "kind", "detail", "opened_at", "resolved_at"]
     list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter), "operation__team"]
     search_fields = ["operation__name", "detail"]
@@ -21,7 +25,9 @@ class FlagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(admin.ModelAdmin):
+class SnapshotAdmin(ManagerReadOnly, admin.ModelAdmin):
+    team_field = "team"
+
     list_display = ["date", "team", "phase", "count", "monthly_cost", "taken_at"]
     list_filter = ["phase", "team"]
     date_hierarchy = "date"

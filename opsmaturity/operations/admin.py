@@ -2,13 +2,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.core.admin import ManagerReadOnly
 from opsmaturity.maturity.models import Flag
 
 from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
 from .services import create_operation, refresh_flags
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(ManagerReadOnly, admin.TabularInline):
     """The history of the operation, read-only: it is never rewritten."""
 
     model = PhaseTransition
@@ -26,7 +27,7 @@ class TransitionInline(admin.TabularInline):
         return False
 
 
-class FlagInline(admin.TabularInline):
+class FlagInline(ManagerReadOnly, admin.TabularInline):
     model = Flag
     extra = 0
     can_delete = False
@@ -38,7 +39,7 @@ class FlagInline(admin.TabularInline):
         return False
 
 
-class CheckInline(admin.TabularInline):
+class CheckInline(ManagerReadOnly, admin.TabularInline):
     model = CriterionCheck
     extra = 0
     autocomplete_fields = ["checked_by"]
@@ -88,7 +89,9 @@ class OperationAdminForm(forms.ModelForm):
 
 
 @admin.register(Operation)
-class OperationAdmin(admin.ModelAdmin):
+class OperationAdmin(ManagerReadOnly, admin.ModelAdmin):
+    team_field = "team"
+
     form = OperationAdminForm
     list_display = [
         "name",
@@ -164,7 +167,9 @@ class OperationAdmin(admin.ModelAdmin):
 
 
 @admin.register(PhaseTransition)
-class PhaseTransitionAdmin(admin.ModelAdmin):
+class PhaseTransitionAdmin(ManagerReadOnly, admin.ModelAdmin):
+    team_field = "operation__team"
+
     list_display = ["operation", "from_phase", "to_phase", "by", "at", "note"]
     list_filter = ["to_phase", "from_phase", "operation__team"]
     search_fields = ["operation__name", "note"]
@@ -185,7 +190,7 @@ class PhaseTransitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PhaseCriterion)
-class PhaseCriterionAdmin(admin.ModelAdmin):
+class PhaseCriterionAdmin(ManagerReadOnly, admin.ModelAdmin):
     list_display = ["label", "phase", "position", "is_active"]
     list_editable = ["position", "is_active"]
     list_filter = ["phase", "is_active"]

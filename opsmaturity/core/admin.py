@@ -1,0 +1,68 @@
+"""The admin site, opened to ops managers as well as staff.
+
+Staff administer everything, as Django's admin always allows. A manager of a
+team who is not staff may also sign in to the admin and browse, read-only, the
+registry of the teams they manage: teams, memberships, operations with their
+history and flags, snapshots and the exit criteria. Everything they may change,
+they change in the app, where each change goes through its service.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.utils.translation import gettext_lazy as _
+
+from opsmaturity.teams.roles import is_manager, managed_team_ids
+
+
+class OpsAdminSite(admin.AdminSite):
+    site_header = _("Ops Maturity administration")
+    site_title = _("Ops Maturity")
+    index_title = _("Registry administration")
+
+    def has_permission(self, request):
+        return request.user.is_active and is_manager(request.user)
+
+    def login(self, request, extra_context=None):
+        # One sign-in page for the app and the admin, open to managers too.
+        if request.user.is_authenticated and not self.has_permission(request):
+            return super().login(request, extra_context)
+        return redirect_to_login(request.get_full_path())
+
+
+class ManagerReadOnly:
+    """For a ModelAdmin or inline: managers who are not staff read the rows of the
+    teams they manage (``team_field`` leads from the model to its team; None for a
+    model shared by all, like the exit criteria), and change nothing."""
+
+    team_field = None
+
+    def _manager_only(self, request):
+        return not request.user.is_staff and bool(managed_team_ids(request.user))
+
+    def has_module_permission(self, request):
+        return self._manager_only(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        if self._manager_only(request):
+            return obj is None or self._in_managed_teams(request, obj)
+        return super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return False if self._manager_only(request) else super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return False if self._manager_only(request) else super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False if self._manager_only(request) else super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self._manager_only(request) and self.team_field:
+            queryset = queryset.filter(**{f"{self.team_field}__in": managed_team_ids(request.user)})
+        return queryset
+
+    def _in_managed_teams(self, request, obj):
+        if not self.team_field:
+            return True
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
