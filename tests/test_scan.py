@@ -406,7 +406,7 @@ def test_query_count_does_not_grow_with_operations():
     large, large_result = scan_queries()
     assert large_result.opened > 500 and large_result.operation_count == 1010
     assert small == large, (small, large)
-    assert large <= 20
+    assert large <= 22  # PostgreSQL adds its lock, JIT switch and ANALYZE
     # The later runs of the day only open and resolve: fewer queries, and as many.
     quiet, quiet_result = scan_queries()
     assert quiet < large and quiet_result.opened == quiet_result.resolved == 0
@@ -429,7 +429,7 @@ def test_only_the_first_full_run_of_a_day_rewords_reasons():
 
 def test_the_scan_never_saves_row_by_row(django_assert_max_num_queries):
     bulk_operations(300, TeamFactory(), UserFactory(), UserFactory.create_batch(2))
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         result = run_scan()
     assert result.opened > 200
     inserts = Flag.objects.values("opened_at").distinct().count()

@@ -401,9 +401,10 @@ def run_scan(operation_ids=None, record=True):
                 _wait_for_other_scans()
             as_of = timezone.now()
             result = ScanResult(run_id=run.pk, as_of=as_of, partial=run.partial)
+            first_of_day = ids is None and _first_full_run_of_day(as_of)
             if ids != []:
-                _scan(ids, as_of, result, reword=ids is not None or _first_full_run_of_day(as_of))
-            if ids is None and result.opened + result.resolved >= ANALYZE_AFTER:
+                _scan(ids, as_of, result, reword=ids is not None or first_of_day)
+            if first_of_day:
                 _refresh_planner_statistics()
             ScanRun.objects.filter(pk=run.pk).update(
                 as_of=as_of,
@@ -427,10 +428,6 @@ def run_scan(operation_ids=None, record=True):
         result.refreshed,
     )
     return result
-
-
-# Re-analyze the flag table after a run that changed at least this many flags.
-ANALYZE_AFTER = 1000
 
 
 def _first_full_run_of_day(as_of):
@@ -483,7 +480,8 @@ def _wait_for_other_scans():
 
 
 def _refresh_planner_statistics():
-    """Let PostgreSQL's planner see how many flags there are now.
+    """Let PostgreSQL's planner see how many flags there are now (on the first full
+    run of each day; autovacuum analyzes after large changes in between).
 
     A first scan can open tens of thousands of flags in one go. Until
     autovacuum analyzes the table, the planner still believes it nearly empty
