@@ -254,3 +254,19 @@ def test_time_in_launch_is_counted_in_local_calendar_days_like_the_rule(
         client.force_login(setup["manager"])
         exits = dash(client).context["launch_exits"]
     assert exits == {"count": 1, "in_time": 0, "median_days": 61}
+
+
+def test_with_many_teams_the_roll_up_starts_with_the_most_flagged(client):
+    staff = UserFactory(is_staff=True)
+    teams = [TeamFactory(name=f"Team {i:03d}") for i in range(30)]
+    for i, team in enumerate(teams):
+        op = OperationFactory(team=team)
+        if i == 29:  # the last by name needs the most attention
+            Flag.objects.create(operation=op, kind=FlagKind.STALLED)
+    client.force_login(staff)
+    response = dash(client)
+    rows = response.context["rollup"]
+    assert len(rows) == 25 and rows[0]["team"].name == "Team 029"
+    assert response.context["rollup_hidden"] == 5
+    assert "5 more teams are left out" in response.content.decode()
+    assert len(dash(client, teams="all").context["rollup"]) == 30

@@ -288,6 +288,18 @@ def team_rollup(scope):
     return result
 
 
+ROLLUP_LIMIT = 25
+
+
+def most_flagged(rows, limit=ROLLUP_LIMIT):
+    """The teams that need the most attention first, cut to ``limit``; (rows, how many
+    were left out). With two hundred teams a side-by-side table is read from the top."""
+    if len(rows) <= limit:
+        return rows, 0
+    ranked = sorted(rows, key=lambda r: (-sum(r["flags"].values()), r["team"].name.lower()))
+    return ranked[:limit], len(rows) - limit
+
+
 def trend(scope, weeks=TREND_WEEKS):
     """Operations per phase at the end of each of the last weeks, from the snapshots."""
     start = today() - timedelta(weeks=weeks)

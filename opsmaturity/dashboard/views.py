@@ -40,6 +40,9 @@ def dashboard(request):
     if period not in metrics.PERIODS:
         period = metrics.DEFAULT_PERIOD
     since = metrics.period_start(period)
+    rollup, rollup_hidden = metrics.team_rollup(scope), 0
+    if request.GET.get("teams") != "all":
+        rollup, rollup_hidden = metrics.most_flagged(rollup)
     stages = metrics.funnel(scope)
     counts = metrics.flag_counts(scope)
     trend = metrics.trend(scope)
@@ -62,7 +65,8 @@ def dashboard(request):
         "launch_exits": metrics.launch_exits(scope, since),
         "conversion": metrics.conversion(scope, counts),
         "savings": metrics.savings(scope, since),
-        "rollup": metrics.team_rollup(scope),
+        "rollup": rollup,
+        "rollup_hidden": rollup_hidden,
         "trend": trend,
         "trend_chart": charts.trend_lines(trend["points"]),
         "moves": metrics.latest_moves(scope),
