@@ -361,7 +361,6 @@ def test_queries_per_recipient_do_not_grow_with_the_data(monday, mailoutbox):
     large, large_total = queries_per_recipient([manager, owner])
     assert small == large, (small, large)
     assert small_total == large_total
-    print(f"\nqueries per recipient: {small}, per run: {small_total}")
     # claim 6 (savepoints included), take 1, build 3 (+10 for a manager: the team ids,
     # the dashboard's figures, the team's learning plans and levels to confirm),
     # record 1; the first recipient also carries the run's 3
