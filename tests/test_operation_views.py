@@ -522,3 +522,10 @@ def test_saving_stamps_updated_at_and_bulk_imports_keep_theirs(member_client, te
     )
     imported.refresh_from_db()
     assert imported.updated_at > long_ago + dt.timedelta(days=299)
+
+
+def test_a_filter_that_is_not_understood_is_left_out_and_said(member_client, team):
+    OperationFactory(name="Alpha", team=team)
+    page = member_client.get(reverse("operations:list"), {"phase": "someday"}).content.decode()
+    assert "Alpha" in page
+    assert "were not understood and were left out" in page and "Phase" in page
