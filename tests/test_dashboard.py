@@ -13,7 +13,7 @@ from django.utils import timezone
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
 from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import Phase
-from opsmaturity.operations.services import move_phase
+from opsmaturity.operations.services import move_phase, update_operation
 from opsmaturity.teams.models import Role
 from tests.factories import MembershipFactory, OperationFactory, TeamFactory, UserFactory
 
@@ -157,6 +157,24 @@ def test_conversion_median_and_savings(client, setup):
     assert ctx["savings"]["total_saved"] == Decimal("1400")
 
 
+def test_an_operation_handed_to_another_team_takes_its_history_along(client, setup):
+    user = setup["manager"]
+    op = OperationFactory(
+        team=setup["other"], phase_entered_at=timezone.now() - dt.timedelta(days=30)
+    )
+    move_phase(op, Phase.STANDARDIZE, by=user, note="ready")
+    client.force_login(user)
+    assert dash(client).context["launch_exits"]["count"] == 0
+    op.refresh_from_db()
+    update_operation(op, by=user, changes={"team": setup["billing"]}, expected_version=op.version)
+    ctx = dash(client).context
+    assert ctx["launch_exits"] == {"count": 1, "in_time": 1, "median_days": 30}
+    assert [move.operation for move in ctx["moves"]] == [op]
+    assert set(PhaseTransition.objects.filter(operation=op).values_list("team", flat=True)) == {
+        setup["billing"].pk
+    }
+
+
 def test_trend_from_snapshots_week_over_week(client, setup):
     today = timezone.localdate()
     for weeks_ago, count in [(1, 4), (0, 6)]:
@@ -215,6 +233,7 @@ def test_query_count_same_for_10_and_1000_operations(client, setup):
         PhaseTransition.objects.bulk_create(
             PhaseTransition(
                 operation=op,
+                team=op.team,
                 from_phase="launch",
                 to_phase="standardize",
                 from_phase_entered_at=timezone.now() - dt.timedelta(days=30),

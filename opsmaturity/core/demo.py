@@ -950,6 +950,7 @@ def _write_operations(plans):
             transitions.append(
                 PhaseTransition(
                     operation_id=op.pk,
+                    team_id=op.team_id,
                     from_phase=previous,
                     to_phase=step.phase,
                     by_id=step.by_id,

@@ -81,7 +81,7 @@ class Scope:
         return self.narrow(flags, "operation__team_id")
 
     def transitions(self):
-        return self.narrow(PhaseTransition.objects.all(), "operation__team_id")
+        return self.narrow(PhaseTransition.objects.all(), "team_id")
 
     def snapshots(self):
         return self.narrow(Snapshot.objects.all(), "team_id")

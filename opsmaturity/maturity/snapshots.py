@@ -76,7 +76,7 @@ def phases_at_end_of(day):
     return (
         last_ones.filter(operation__created_at__lt=end)
         .order_by()
-        .values(team_id=F("operation__team_id"), phase=F("to_phase"))
+        .values("team_id", phase=F("to_phase"))
         .annotate(count=Count("pk"), cost=Sum("monthly_cost"))
     )
 
