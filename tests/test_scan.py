@@ -442,16 +442,16 @@ def test_the_scan_never_saves_row_by_row(django_assert_max_num_queries):
 def test_a_run_killed_half_way_changes_nothing_and_the_next_run_does_the_job(monkeypatch):
     ops = some_operations_for_every_rule()
     stale = Flag.objects.create(operation=ops[-1], kind=FlagKind.STALLED, detail="no longer true")
-    real_open = scan._open
+    real_open = scan._insert_flags_sql  # how every path opens flags
     calls = []
 
-    def open_then_die(rule, *args):
+    def open_then_die(rule, *args, **kwargs):
         calls.append(rule.kind)
         if len(calls) == 3:
             raise RuntimeError("worker killed")
-        return real_open(rule, *args)
+        return real_open(rule, *args, **kwargs)
 
-    monkeypatch.setattr(scan, "_open", open_then_die)
+    monkeypatch.setattr(scan, "_insert_flags_sql", open_then_die)
     with pytest.raises(RuntimeError, match="worker killed"):
         run_scan()
     assert calls == [FlagKind.STALLED, FlagKind.DUE_SOON, FlagKind.UNJUSTIFIED]
@@ -461,7 +461,7 @@ def test_a_run_killed_half_way_changes_nothing_and_the_next_run_does_the_job(mon
     assert crashed.finished_at is None and crashed.status == ScanStatus.FAILED
     assert "worker killed" in crashed.error
 
-    monkeypatch.setattr(scan, "_open", real_open)
+    monkeypatch.setattr(scan, "_insert_flags_sql", real_open)
     result = run_scan()
     assert result.opened == 4 and result.resolved == 1
     assert Flag.objects.open().count() == 4
