@@ -86,46 +86,56 @@ class Scope:
     def snapshots(self):
         return self.narrow(Snapshot.objects.all(), "team_id")
 
+    @cached_property
+    def by_team_and_phase(self):
+        """Operations and monthly cost per team and phase: the funnel and the roll-up
+        both add these up, so the dashboard reads the operations once."""
+        return list(
+            self.operations()
+            .order_by()
+            .values("team_id", "phase")
+            .annotate(count=Count("pk"), cost=Coalesce(Sum("monthly_cost"), ZERO))
+        )
+
+    @cached_property
+    def flags_by_team_and_kind(self):
+        """Open flags per team and kind (of operations not retired): ``shown`` (not
+        snoozed, what the lists show), ``total`` and ``requested`` (a snooze asked for).
+        The flag counts and the roll-up both add these up."""
+        return list(
+            self.narrow(
+                Flag.objects.open().exclude(operation__phase=Phase.RETIRE), "operation__team_id"
+            )
+            .order_by()
+            .values("kind", team_id=F("operation__team_id"))
+            .annotate(
+                shown=Count("pk", filter=not_snoozed()),
+                total=Count("pk"),
+                requested=Count("pk", filter=Q(snooze_requested=True)),
+            )
+        )
+
 
 def funnel(scope):
     """Operations and monthly cost in each phase, in the method's order."""
-    rows = {
-        r["phase"]: r
-        for r in scope.operations()
-        .order_by()
-        .values("phase")
-        .annotate(count=Count("pk"), cost=Coalesce(Sum("monthly_cost"), ZERO))
-    }
-    stages = []
-    for phase in ORDER:
-        row = rows.get(phase, {"count": 0, "cost": ZERO})
-        stages.append({"phase": phase, "count": row["count"], "cost": row["cost"]})
-    return stages
+    totals = {phase: {"phase": phase, "count": 0, "cost": ZERO} for phase in ORDER}
+    for row in scope.by_team_and_phase:
+        totals[row["phase"]]["count"] += row["count"]
+        totals[row["phase"]]["cost"] += row["cost"]
+    return list(totals.values())
 
 
 def flag_counts(scope):
     """Open flags per kind that are not snoozed (what the lists show), and beside them:
-    ``snoozed``, ``snooze_requested`` and ``all_stalled`` (snoozed or not), in one query."""
-    rows = (
-        scope.narrow(
-            Flag.objects.open().exclude(operation__phase=Phase.RETIRE), "operation__team_id"
-        )
-        .order_by()
-        .values("kind")
-        .annotate(
-            shown=Count("pk", filter=not_snoozed()),
-            total=Count("pk"),
-            requested=Count("pk", filter=Q(snooze_requested=True)),
-        )
-    )
+    ``snoozed``, ``snooze_requested`` and ``all_stalled`` (snoozed or not)."""
     counts = dict.fromkeys(FlagKind.values, 0)
     counts.update(snoozed=0, snooze_requested=0, all_stalled=0)
-    for row in rows:
-        counts[row["kind"]] = row["shown"]
+    for row in scope.flags_by_team_and_kind:
+        counts[row["kind"]] += row["shown"]
         counts["snoozed"] += row["total"] - row["shown"]
         counts["snooze_requested"] += row["requested"]
         if row["kind"] == FlagKind.STALLED:
-            counts["all_stalled"] = row["total"]
+            counts["all_stalled"] += row["total"]
     return counts
 
 
@@ -265,18 +275,13 @@ def team_rollup(scope):
         }
         for pk, team in teams.items()
     }
-    for r in (
-        scope.operations()
-        .order_by()
-        .values("team_id", "phase")
-        .annotate(count=Count("pk"), cost=Coalesce(Sum("monthly_cost"), ZERO))
-    ):
+    for r in scope.by_team_and_phase:
         if r["team_id"] in rows:
             rows[r["team_id"]]["phases"][r["phase"]] = r["count"]
             rows[r["team_id"]]["cost"][r["phase"]] = r["cost"]
-    for r in scope.flags().order_by().values("operation__team_id", "kind").annotate(n=Count("pk")):
-        if r["operation__team_id"] in rows:
-            rows[r["operation__team_id"]]["flags"][r["kind"]] = r["n"]
+    for r in scope.flags_by_team_and_kind:
+        if r["team_id"] in rows:
+            rows[r["team_id"]]["flags"][r["kind"]] = r["shown"]
     result = []
     for row in sorted(rows.values(), key=lambda r: r["team"].name.lower()):
         active = sum(row["phases"][p] for p in WORKING_PHASES)
