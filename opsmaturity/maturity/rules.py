@@ -15,8 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -41,19 +40,24 @@ def _money(amount):
     return number_format(Decimal(amount), decimal_pos=0, force_grouping=True)
 
 
+class _CountRows(Func):
+    """COUNT(*) as a plain function: a subquery counting one operation's rows needs
+    no GROUP BY, and reads only the index (the scan counts for 60,000 operations)."""
+
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
 def with_performer_count(queryset):
     """Annotate ``performer_count`` with one subquery, not a join that multiplies rows."""
     through = Operation.performers.through
     counts = (
         through.objects.filter(operation_id=OuterRef("pk"))
         .order_by()
-        .values("operation_id")
-        .annotate(n=Count("*"))
+        .annotate(n=_CountRows())
         .values("n")
     )
-    return queryset.annotate(
-        performer_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
-    )
+    return queryset.annotate(performer_count=Subquery(counts, output_field=IntegerField()))
 
 
 def _performer_count(operation):
@@ -193,7 +197,8 @@ class PersonDependent(Rule):
 
     def q(self, on):
         return Q(phase__in=PAST_LAUNCH) & (
-            Q(performer_count__lt=settings.OPS_MIN_PERFORMERS) | Q(runbook_url="")
+            # the cheap test first: the count is a subquery per operation
+            Q(runbook_url="") | Q(performer_count__lt=settings.OPS_MIN_PERFORMERS)
         )
 
     def check(self, operation, on=None):

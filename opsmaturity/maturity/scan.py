@@ -555,20 +555,21 @@ def _resolve_and_open(rule, operations, open_flags, on, as_of):
         open_flags.filter(kind=rule.kind).order_by().values("pk", "operation_id")
     )
     flags = connection.ops.quote_name(Flag._meta.db_table)
-    to_open = RawSQL(
-        "SELECT h.id FROM holding h WHERE NOT EXISTS "
-        "(SELECT 1 FROM open_flag f WHERE f.operation_id = h.id)",
-        (),
-    )
+    to_open = RawSQL("SELECT operation_id FROM differ WHERE flag_id IS NULL", ())
     insert_sql, insert_params = _insert_flags_sql(
         rule, operations.filter(pk__in=to_open), on, as_of, returning=True
     )
+    # One hash join finds both sides of the difference: open flags whose operation
+    # the rule no longer holds for, and operations it holds for with no open flag.
     sql = (
-        f"WITH holding (id) AS MATERIALIZED ({holding_sql}), "
-        f"open_flag (id, operation_id) AS MATERIALIZED ({open_sql}), "
+        "WITH differ (operation_id, flag_id) AS MATERIALIZED ("
+        "SELECT holding.id, open_flag.id "
+        f"FROM ({holding_sql}) holding (id) "
+        f"FULL JOIN ({open_sql}) open_flag (id, operation_id) "
+        "ON open_flag.operation_id = holding.id "
+        "WHERE holding.id IS NULL OR open_flag.id IS NULL), "
         f"resolved AS (UPDATE {flags} SET resolved_at = %s WHERE id IN "
-        "(SELECT f.id FROM open_flag f WHERE NOT EXISTS "
-        "(SELECT 1 FROM holding h WHERE h.id = f.operation_id)) RETURNING 1), "
+        "(SELECT flag_id FROM differ WHERE operation_id IS NULL) RETURNING 1), "
         f"opened AS ({insert_sql}) "
         "SELECT (SELECT count(*) FROM resolved), (SELECT count(*) FROM opened)"
     )
