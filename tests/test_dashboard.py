@@ -116,6 +116,22 @@ def test_every_flag_number_links_to_a_list_with_the_same_count(client, setup):
     assert list_count(client, link.replace("&amp;", "&")) == 3
 
 
+def test_a_flag_left_behind_by_a_move_is_neither_counted_nor_listed(client, setup):
+    """The rescan after a move resolves it; if that failed, the next scan will. Until
+    then the dashboard and the list it links to agree on not showing it."""
+    stays = OperationFactory(team=setup["billing"], name="Still in launch")
+    Flag.objects.create(operation=stays, kind=FlagKind.STALLED, detail="x")
+    moved = OperationFactory(team=setup["billing"], name="Moved on", phase=Phase.STANDARDIZE)
+    Flag.objects.create(operation=moved, kind=FlagKind.STALLED, detail="x")
+    client.force_login(setup["manager"])
+    ctx = dash(client).context
+    assert ctx["counts"][FlagKind.STALLED] == 1
+    assert [f.operation for f in ctx["stalled"]] == [stays]
+    assert [r["flags"][FlagKind.STALLED] for r in ctx["rollup"]] == [1, 0]
+    link = reverse("operations:list") + "?scope=managed&flag=stalled"
+    assert list_count(client, link) == 1
+
+
 def test_stalled_sorted_by_days_overdue(client, setup):
     now = timezone.now()
     for name, days in [("Newer", 70), ("Oldest", 150), ("Middle", 100)]:

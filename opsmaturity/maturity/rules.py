@@ -13,6 +13,8 @@ hour.
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
@@ -21,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from opsmaturity.operations.models import Operation
-from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, Phase
+from opsmaturity.operations.phases import PAST_LAUNCH, WORKING_PHASES, Phase
 
 from .clock import day_start, days_since, today
 from .models import FlagKind
@@ -72,6 +74,8 @@ def _performer_count(operation):
 
 class Rule:
     kind = None
+    # The phases in which the rule can hold; its filter and check test this first.
+    phases = ()
 
     def filter(self, queryset=None, on=None):
         """The operations for which the rule holds."""
@@ -93,13 +97,14 @@ class StalledInLaunch(Rule):
     """In launch for more than OPS_STALL_DAYS days."""
 
     kind = FlagKind.STALLED
+    phases = (Phase.LAUNCH,)
 
     def q(self, on):
         limit = day_start(on - timedelta(days=settings.OPS_STALL_DAYS))
-        return Q(phase=Phase.LAUNCH, phase_entered_at__lt=limit)
+        return Q(phase__in=self.phases, phase_entered_at__lt=limit)
 
     def check(self, operation, on=None):
-        if operation.phase != Phase.LAUNCH:
+        if operation.phase not in self.phases:
             return None
         days = days_since(operation.phase_entered_at, on)
         if days <= settings.OPS_STALL_DAYS:
@@ -117,14 +122,15 @@ class LaunchDueSoon(Rule):
     """In launch between OPS_STALL_WARN_DAYS and OPS_STALL_DAYS days, both included."""
 
     kind = FlagKind.DUE_SOON
+    phases = (Phase.LAUNCH,)
 
     def q(self, on):
         oldest = day_start(on - timedelta(days=settings.OPS_STALL_DAYS))
         newest = day_start(on - timedelta(days=settings.OPS_STALL_WARN_DAYS - 1))
-        return Q(phase=Phase.LAUNCH, phase_entered_at__gte=oldest, phase_entered_at__lt=newest)
+        return Q(phase__in=self.phases, phase_entered_at__gte=oldest, phase_entered_at__lt=newest)
 
     def check(self, operation, on=None):
-        if operation.phase != Phase.LAUNCH:
+        if operation.phase not in self.phases:
             return None
         days = days_since(operation.phase_entered_at, on)
         if not settings.OPS_STALL_WARN_DAYS <= days <= settings.OPS_STALL_DAYS:
@@ -150,10 +156,11 @@ class PurposeDoesNotJustifyCost(Rule):
     """
 
     kind = FlagKind.UNJUSTIFIED
+    phases = WORKING_PHASES
 
     def q(self, on):
         limit = day_start(on - timedelta(days=settings.OPS_PURPOSE_REVIEW_DAYS))
-        return Q(phase__in=ORDER[:-1]) & (
+        return Q(phase__in=self.phases) & (
             Q(monthly_value__lt=F("monthly_cost"))
             | Q(purpose_reviewed_at__lt=limit)
             | Q(purpose_reviewed_at__isnull=True, created_at__lt=limit)
@@ -161,7 +168,7 @@ class PurposeDoesNotJustifyCost(Rule):
         )
 
     def check(self, operation, on=None):
-        if operation.phase == Phase.RETIRE:
+        if operation.phase not in self.phases:
             return None
         reasons, facts = [], {}
         if operation.purpose == "":  # saved stripped: white space alone is ""
@@ -190,19 +197,20 @@ class PersonDependent(Rule):
     """Past launch, not retired, with fewer than OPS_MIN_PERFORMERS performers or no runbook."""
 
     kind = FlagKind.PERSON_DEPENDENT
+    phases = PAST_LAUNCH
 
     def filter(self, queryset=None, on=None):
         queryset = Operation.objects.all() if queryset is None else queryset
         return with_performer_count(queryset).filter(self.q(on or today()))
 
     def q(self, on):
-        return Q(phase__in=PAST_LAUNCH) & (
+        return Q(phase__in=self.phases) & (
             # the cheap test first: the count is a subquery per operation
             Q(runbook_url="") | Q(performer_count__lt=settings.OPS_MIN_PERFORMERS)
         )
 
     def check(self, operation, on=None):
-        if operation.phase not in PAST_LAUNCH:
+        if operation.phase not in self.phases:
             return None
         reasons = []
         count = _performer_count(operation)
@@ -223,6 +231,14 @@ UNJUSTIFIED = PurposeDoesNotJustifyCost()
 PERSON_DEPENDENT = PersonDependent()
 ALL_RULES = (STALLED, DUE_SOON, UNJUSTIFIED, PERSON_DEPENDENT)
 RULES_BY_KIND = {rule.kind: rule for rule in ALL_RULES}
+
+
+def standing():
+    """The open flags that can still be true: their operation is in a phase where
+    their rule applies. A move rescans the operation at once; until that is done
+    (or if it failed, until the next scan) a flag left behind is not shown or counted.
+    Retired operations are in no rule's phases."""
+    return reduce(or_, (Q(kind=rule.kind, operation__phase__in=rule.phases) for rule in ALL_RULES))
 
 
 def findings(operation, on=None):

@@ -3,7 +3,7 @@
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption
-from opsmaturity.maturity.rules import with_performer_count
+from opsmaturity.maturity.rules import standing, with_performer_count
 from opsmaturity.teams.models import Team
 
 from .forms import SORTS, OperationFilterForm
@@ -73,7 +73,8 @@ def filtered_operations(user, params):
             flags = Flag.objects.current()
             if data["flag"] != "any":
                 flags = flags.filter(kind=data["flag"])
-        qs = qs.filter(pk__in=flags.values("operation_id"))
+        # Only flags that still stand, as the dashboard counts them.
+        qs = qs.filter(pk__in=flags.filter(standing()).values("operation_id"))
     if data.get("q"):
         words = data["q"].split()
         for word in words:
