@@ -168,7 +168,8 @@ def due_soon(scope):
 
 
 def person_dependent(scope):
-    return flagged(scope, FlagKind.PERSON_DEPENDENT, ["operation__team__name", "operation__name"])
+    """The most valuable operations that hang on one person first."""
+    return flagged(scope, FlagKind.PERSON_DEPENDENT, ["-operation__monthly_value", "pk"])
 
 
 def retire_candidates(scope):

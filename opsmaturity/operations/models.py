@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -135,10 +135,18 @@ class Operation(models.Model):
         indexes = [
             # stalled in launch / due soon: phase + entry date
             models.Index(fields=["phase", "phase_entered_at"], name="operation_phase_entered"),
-            # dashboard roll-ups and the team filter
-            models.Index(fields=["team", "phase"], name="operation_team_phase"),
+            # dashboard roll-ups and the team filter; the cost rides along, so that
+            # PostgreSQL adds up the funnel from the index alone
+            models.Index(
+                fields=["team", "phase"], include=["monthly_cost"], name="operation_team_phase"
+            ),
             # purpose not reviewed for a long time
             models.Index(fields=["purpose_reviewed_at"], name="operation_purpose_reviewed"),
+            # the dashboard's short lists, read in this order until they are full:
+            # depends on one person, most valuable first
+            models.Index(fields=["monthly_value"], name="operation_value"),
+            # retire candidates, the biggest shortfall of value against cost first
+            models.Index(F("monthly_cost") - F("monthly_value"), name="operation_shortfall"),
         ]
 
     def __str__(self):
