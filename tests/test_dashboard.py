@@ -207,6 +207,28 @@ def test_trend_from_snapshots_week_over_week(client, setup):
     assert trend["change"][Phase.LAUNCH] == 2
 
 
+def test_one_person_dependencies_most_valuable_first_as_the_list_it_links_to(client, setup):
+    for name, value in [("Alpha", 100), ("Zulu", 9000), ("Mike", 2500)]:
+        op = OperationFactory(
+            team=setup["billing"], name=name, phase=Phase.STANDARDIZE, monthly_value=value
+        )
+        Flag.objects.create(operation=op, kind=FlagKind.PERSON_DEPENDENT, detail="no runbook")
+    client.force_login(setup["manager"])
+    response = dash(client)
+    assert [f.operation.name for f in response.context["person_dependent"]] == [
+        "Zulu",
+        "Mike",
+        "Alpha",
+    ]
+    page = response.content.decode()
+    links = re.findall(r'href="(/ops/\?[^"]*flag=person_dependent[^"]*)"', page)
+    assert len(links) == 4  # the figure at the top, the card, a roll-up row per team
+    empty_team = f"team={setup['support'].pk}&"
+    for link in [link for link in links if empty_team not in link]:
+        listed = client.get(link.replace("&amp;", "&")).content.decode()
+        assert listed.index("Zulu") < listed.index("Mike") < listed.index("Alpha")
+
+
 def test_team_rollup(client, setup):
     OperationFactory(team=setup["billing"], phase=Phase.LAUNCH, monthly_cost=Decimal("10"))
     pd = OperationFactory(team=setup["billing"], phase=Phase.STANDARDIZE, monthly_cost=Decimal("5"))
