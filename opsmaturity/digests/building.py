@@ -292,7 +292,7 @@ def own_sections(user, on):
     """Launch deadlines, purpose reviews, other flags of the user's operations: one query."""
     flags = (
         Flag.objects.current()
-        .filter(operation__in=my_operations(user))
+        .filter(rules.standing(), operation__in=my_operations(user))
         .select_related("operation", "operation__team")
         .order_by("operation__name", "operation_id", "kind")
     )
