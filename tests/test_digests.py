@@ -19,6 +19,7 @@ from opsmaturity.digests.building import build_digest
 from opsmaturity.digests.models import DigestDelivery, DigestSubscription, Mode
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
 from opsmaturity.maturity.scan import run_scan
+from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Role
 from tests.factories import MembershipFactory, OperationFactory, TeamFactory, UserFactory
@@ -158,6 +159,15 @@ def test_owner_gets_their_operations_that_need_action(world):
     assert other.operation.name == "Chargeback replies"
     assert other.flag.kind == FlagKind.PERSON_DEPENDENT
     assert other.reason == "1 performer"
+
+
+def test_a_flag_left_behind_by_a_move_is_not_in_the_digest(world):
+    """As on the dashboard: a due-soon flag on an operation now past launch no longer
+    stands (the rescan after the move resolves it; here it did not run)."""
+    Operation.objects.filter(pk=world["ops"]["refunds"].pk).update(phase=Phase.STANDARDIZE)
+    sections = {s.key: s for s in digest_of(world["owner"]).sections}
+    assert "deadlines" not in sections
+    assert [i.operation.name for i in sections["reviews"].items] == ["Invoice check"]
 
 
 def test_manager_gets_the_summary_of_the_teams_they_manage(world):

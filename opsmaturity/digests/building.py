@@ -292,12 +292,12 @@ def own_sections(user, on):
     """Launch deadlines, purpose reviews, other flags of the user's operations: one query."""
     flags = (
         Flag.objects.current()
-        .filter(rules.standing(), operation__in=my_operations(user))
+        .filter(operation__in=my_operations(user))
         .select_related("operation", "operation__team")
         .order_by("operation__name", "operation_id", "kind")
     )
     deadlines, reviews, others = [], [], []
-    for flag in flags:
+    for flag in filter(rules.stands, flags):  # standing(), on the rows already loaded
         item = _item(flag, on)
         if flag.kind == FlagKind.DUE_SOON:
             deadlines.append(item)

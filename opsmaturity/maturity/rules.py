@@ -241,6 +241,11 @@ def standing():
     return reduce(or_, (Q(kind=rule.kind, operation__phase__in=rule.phases) for rule in ALL_RULES))
 
 
+def stands(flag):
+    """standing() for one flag whose operation is loaded."""
+    return flag.operation.phase in RULES_BY_KIND[flag.kind].phases
+
+
 def findings(operation, on=None):
     """Every rule that holds for one operation."""
     return [f for rule in ALL_RULES if (f := rule.check(operation, on)) is not None]
