@@ -104,9 +104,9 @@ class Scope:
 
     @cached_property
     def flags_by_team_and_kind(self):
-        """Open flags per team and kind (of operations not retired): ``shown`` (not
-        snoozed, what the lists show), ``total`` and ``requested`` (a snooze asked for).
-        The flag counts and the roll-up both add these up."""
+        """Standing open flags per team and kind: ``shown`` (not snoozed, what the
+        lists show), ``total`` and ``requested`` (a snooze asked for). The flag
+        counts and the roll-up both add these up."""
         return list(
             self.narrow(Flag.objects.open().filter(rules.standing()), "operation__team_id")
             .order_by()
