@@ -8,6 +8,7 @@ from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.core.widgets import QuickSelect
 from opsmaturity.maturity.models import FlagKind
 from opsmaturity.teams.models import Membership, Team
 
@@ -328,13 +329,21 @@ class OperationFilterForm(forms.Form):
     )
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     team = forms.ModelChoiceField(
-        label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=_("Any team")
+        label=_("Team"),
+        queryset=Team.objects.all(),
+        required=False,
+        empty_label=_("Any team"),
+        widget=QuickSelect,
     )
     phase = forms.ChoiceField(
         label=_("Phase"), choices=[("", _("Any phase"))] + Phase.choices, required=False
     )
     owner = PersonChoiceField(
-        label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Anyone")
+        label=_("Owner"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Anyone"),
+        widget=QuickSelect,
     )
     flag = forms.ChoiceField(
         label=_("Open flag"),
