@@ -91,8 +91,8 @@ def test_staff_sees_all_teams(client, setup):
 
 def list_count(client, url):
     page = client.get(url).content.decode()
-    match = re.search(r"(\d+) operations?\b", page)
-    return int(match.group(1))
+    match = re.search(r"([\d,]+) operations?\b", page)
+    return int(match.group(1).replace(",", ""))
 
 
 def test_every_flag_number_links_to_a_list_with_the_same_count(client, setup):
@@ -227,6 +227,19 @@ def test_one_person_dependencies_most_valuable_first_as_the_list_it_links_to(cli
     for link in [link for link in links if empty_team not in link]:
         listed = client.get(link.replace("&amp;", "&")).content.decode()
         assert listed.index("Zulu") < listed.index("Mike") < listed.index("Alpha")
+
+
+def test_large_counts_are_written_with_grouped_digits(client, setup):
+    ops = Operation.objects.bulk_create(
+        Operation(name=f"Op {i}", team=setup["billing"], owner=setup["manager"], purpose="p")
+        for i in range(1001)
+    )
+    Flag.objects.bulk_create(Flag(operation=op, kind=FlagKind.STALLED) for op in ops)
+    client.force_login(setup["manager"])
+    page = dash(client).content.decode()
+    assert "1,001 operations running" in page
+    assert '<span class="kpi-n">1,001</span>' in page
+    assert "1001" not in page
 
 
 def test_team_rollup(client, setup):

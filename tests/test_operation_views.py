@@ -133,6 +133,16 @@ def test_list_paginates(member_client, team):
     assert "Op 54" in page2 and "Op 00" not in page2
 
 
+def test_large_counts_are_written_with_grouped_digits(member_client, team, member):
+    Operation.objects.bulk_create(
+        Operation(name=f"Op {i:04d}", team=team, owner=member, purpose="p") for i in range(1234)
+    )
+    page = member_client.get(reverse("operations:list")).content.decode()
+    assert "1,234 operations" in page and "Page 1 of 25" in page
+    ja = member_client.get(reverse("operations:list"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "1,234" in ja and "1234" not in ja
+
+
 def make_ops(n, team, member):
     others = UserFactory.create_batch(2)
     for i in range(n):

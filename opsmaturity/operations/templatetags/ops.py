@@ -11,6 +11,14 @@ register = template.Library()
 
 
 @register.filter
+def grouped(value):
+    """A count with its digits grouped as the language writes them: 27166 → "27,166"."""
+    if value in (None, ""):
+        return "—"
+    return number_format(value, force_grouping=True)
+
+
+@register.filter
 def money(value):
     """120000.00 → "¥120,000" style: grouped, no decimals unless there are cents."""
     if value in (None, ""):
