@@ -321,6 +321,19 @@ def test_the_manager_email_shows_the_summary_in_both_parts(world, mailoutbox):
     assert f'href="{SITE}/dashboard/"' in html
 
 
+def test_large_counts_in_the_manager_email_have_grouped_digits(world, mailoutbox):
+    Operation.objects.bulk_create(
+        Operation(name=f"Bulk {i}", team=world["billing"], owner=world["owner"], purpose="p")
+        for i in range(1000)
+    )
+    (message,) = send_to(world["manager"], mailoutbox)
+    parsed = parse(message)
+    for part in (parsed.get_body(("plain",)), parsed.get_body(("html",))):
+        content = part.get_content()
+        assert "1,005 operations running" in content
+        assert "1005" not in content
+
+
 def test_the_digest_is_written_in_the_installation_language(world, settings):
     from django.utils import translation
 
