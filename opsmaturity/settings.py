@@ -161,6 +161,8 @@ if OPS_STALL_WARN_DAYS > OPS_STALL_DAYS:
 OPS_PURPOSE_REVIEW_DAYS = env_int("OPS_PURPOSE_REVIEW_DAYS", 180, minimum=1)
 OPS_MIN_PERFORMERS = env_int("OPS_MIN_PERFORMERS", 2, minimum=1)
 OPS_CURRENCY = env_str("OPS_CURRENCY", "JPY")
+# How long the record of each scan run (ScanRun) is kept; the flags themselves stay.
+OPS_SCAN_HISTORY_DAYS = env_int("OPS_SCAN_HISTORY_DAYS", 90, minimum=1)
 
 # --- Weekly digests ----------------------------------------------------------
 # Each person's digest goes out on this weekday (0 = Monday) at this time in their

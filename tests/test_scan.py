@@ -427,6 +427,19 @@ def test_only_the_first_full_run_of_a_day_rewords_reasons():
     )
 
 
+def test_records_of_old_runs_are_forgotten_once_a_day_flags_stay(settings):
+    settings.OPS_SCAN_HISTORY_DAYS = 30
+    op = OperationFactory.days_in_phase(70)
+    first = run_scan()
+    run_scan()  # the same day: nothing forgotten
+    assert ScanRun.objects.count() == 2
+    with time_machine.travel(timezone.now() + dt.timedelta(days=30, hours=1)):
+        latest = run_scan()
+    assert list(ScanRun.objects.values_list("pk", flat=True)) == [latest.run_id]
+    assert first.run_id != latest.run_id
+    assert open_flag(op, FlagKind.STALLED).opened_at == first.as_of
+
+
 def test_the_scan_never_saves_row_by_row(django_assert_max_num_queries):
     bulk_operations(300, TeamFactory(), UserFactory(), UserFactory.create_batch(2))
     with django_assert_max_num_queries(22):

@@ -411,6 +411,7 @@ def run_scan(operation_ids=None, record=True):
             if ids != []:
                 _scan(ids, as_of, result, reword=ids is not None or first_of_day)
             if first_of_day:
+                _forget_old_runs(as_of)
                 _refresh_planner_statistics()
             ScanRun.objects.filter(pk=run.pk).update(
                 as_of=as_of,
@@ -471,6 +472,13 @@ def _scan(ids, as_of, result, reword=True):
             "refreshed": refreshed,
         }
     result.operation_count = operations.count()
+
+
+def _forget_old_runs(as_of):
+    """Once a day, delete the records of runs older than OPS_SCAN_HISTORY_DAYS (an
+    hourly scan and every "check now" add one). Flags keep their own dates."""
+    cutoff = as_of - dt.timedelta(days=settings.OPS_SCAN_HISTORY_DAYS)
+    ScanRun.objects.filter(started_at__lt=cutoff).delete()
 
 
 def _wait_for_other_scans():
