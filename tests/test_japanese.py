@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -202,6 +204,60 @@ def test_a_scan_in_japanese_writes_japanese_reasons(team):
     reason = Flag.objects.get(operation=stalled, kind=FlagKind.STALLED).detail
     assert reason == f"立ち上げ期間80日（期限の{limit}日を{80 - limit}日超過）"
     assert "手順書なし" in Flag.objects.get(operation=lone, kind=FlagKind.PERSON_DEPENDENT).detail
+
+
+@pytest.mark.django_db
+def test_reasons_are_stored_in_the_installations_language_and_read_in_yours(client, manager, team):
+    """An English installation: a manager reading in Japanese edits an operation;
+    its flags keep English reasons for the English readers and the digest, and
+    every page shows the Japanese reader the reason in Japanese."""
+    limit = settings.OPS_STALL_DAYS
+    stalled = OperationFactory.days_in_phase(80, team=team, name="KYC checks")
+    lone = OperationFactory(
+        team=team, phase=Phase.STANDARDIZE, runbook_url="", performers=[manager], name="Payroll"
+    )
+    run_scan()
+    client.force_login(manager)
+    data = {
+        "name": "KYC checks",
+        "team": team.pk,
+        "owner": stalled.owner_id,
+        "purpose": stalled.purpose,
+        "monthly_volume": "10",
+        "monthly_cost": "100",
+        "monthly_value": "900",
+        "version": stalled.version,
+    }
+    response = client.post(reverse("operations:edit", args=[stalled.pk]), data, **JA)
+    assert response.status_code == 302
+    english = f"in launch for 80 days, {80 - limit} past the {limit}-day limit"
+    japanese = f"立ち上げ期間80日（期限の{limit}日を{80 - limit}日超過）"
+    assert Flag.objects.get(operation=stalled, kind=FlagKind.STALLED).detail == english
+
+    assert japanese in page(client, stalled.get_absolute_url())
+    assert f'title="{japanese}"' in page(client, reverse("operations:list"))
+    assert "1人, 手順書なし" in page(client, lone.get_absolute_url()).replace("、", ", ")
+    dashboard = page(client, reverse("dashboard:index"))
+    assert "手順書なし" in dashboard and "no runbook" not in dashboard
+    english_page = client.get(stalled.get_absolute_url()).content.decode()
+    assert english in english_page and japanese not in english_page
+
+
+@pytest.mark.django_db
+def test_rewording_for_another_language_costs_no_queries(client, manager, team):
+    for i in range(4):
+        OperationFactory.days_in_phase(80 + i, team=team)
+        OperationFactory(team=team, phase=Phase.AUTOMATE, runbook_url="", performers=[manager])
+        OperationFactory(team=team, monthly_cost=900, monthly_value=100)
+    run_scan()
+    client.force_login(manager)
+    for url in (reverse("dashboard:index"), reverse("operations:list") + "?scope=all"):
+        client.get(url)
+        with CaptureQueriesContext(connection) as english:
+            client.get(url)
+        with CaptureQueriesContext(connection) as japanese:
+            client.get(url, **JA)
+        assert len(japanese) == len(english), url
 
 
 # --- the catalogue --------------------------------------------------------------------

@@ -142,11 +142,12 @@ def flag_counts(scope):
     return counts
 
 
-def flagged(scope, kind, order_by, limit=LIST_LIMIT):
+def flagged(scope, kind, order_by, limit=LIST_LIMIT, prefetch=()):
     """The first operations with an open flag of one kind, with the flag."""
     return list(
         scope.flags(kind)
         .select_related("operation", "operation__team", "operation__owner")
+        .prefetch_related(*prefetch)
         .order_by(*order_by)[:limit]
     )
 
@@ -168,8 +169,14 @@ def due_soon(scope):
 
 
 def person_dependent(scope):
-    """The most valuable operations that hang on one person first."""
-    return flagged(scope, FlagKind.PERSON_DEPENDENT, ["-operation__monthly_value", "pk"])
+    """The most valuable operations that hang on one person first (with their
+    performers, which a reader in another language has the reason worded from)."""
+    return flagged(
+        scope,
+        FlagKind.PERSON_DEPENDENT,
+        ["-operation__monthly_value", "pk"],
+        prefetch=["operation__performers"],
+    )
 
 
 def retire_candidates(scope):

@@ -19,8 +19,8 @@ from operator import or_
 from django.conf import settings
 from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
 from django.utils.formats import number_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import PAST_LAUNCH, WORKING_PHASES, Phase
@@ -244,6 +244,25 @@ def standing():
 def stands(flag):
     """standing() for one flag whose operation is loaded."""
     return flag.operation.phase in RULES_BY_KIND[flag.kind].phases
+
+
+def reason_of(flag):
+    """Why a flag is open, in the active language.
+
+    The scan stores each reason in the installation's language (settings.
+    LANGUAGE_CODE); a reader in that language gets it as stored. A reader in
+    another language gets it worded now by the rule's own check, which reads
+    the loaded operation (and its performer count: annotated or prefetched by the
+    pages that list flags). When the rule no longer holds, the stored words stand.
+    """
+    if _language(get_language()) == _language(settings.LANGUAGE_CODE):
+        return flag.detail
+    finding = RULES_BY_KIND[flag.kind].check(flag.operation)
+    return finding.reason if finding is not None else flag.detail
+
+
+def _language(code):
+    return (code or "").lower().replace("_", "-").split("-")[0]
 
 
 def findings(operation, on=None):

@@ -2,9 +2,10 @@
 
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from opsmaturity.maturity.clock import day_start
@@ -37,7 +38,9 @@ def refresh_flags(operation):
     and the user is not shown an error for a save that worked.
     """
     try:
-        run_scan(operation_ids=[operation.pk], record=False)
+        # Reasons are stored in the installation's language, whoever made the edit.
+        with translation.override(settings.LANGUAGE_CODE):
+            run_scan(operation_ids=[operation.pk], record=False)
     except DatabaseError:
         log.exception("flags of operation %s not refreshed; the next scan will", operation.pk)
 
