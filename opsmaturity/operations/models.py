@@ -18,28 +18,34 @@ class OperationQuerySet(models.QuerySet):
     def active(self):
         return self.exclude(phase=Phase.RETIRE)
 
-    def _owned_or_performed_ids(self, user):
-        owned = Operation.objects.filter(owner=user).order_by().values("pk")
-        performed = (
-            Operation.performers.through.objects.filter(user=user).order_by().values("operation_id")
+    def _performed_ids(self, user):
+        return list(
+            Operation.performers.through.objects.filter(user=user).values_list(
+                "operation_id", flat=True
+            )
         )
-        return owned.union(performed)
 
     def run_by(self, user):
         """The operations a person owns or performs: what needs them personally.
 
-        A UNION of two indexed lookups rather than ``owner = … OR id IN (…)``, which
-        no index serves: at 100,000 operations, 9 ms instead of 106.
+        The operations performed are looked up first, as a list: the condition is
+        then ``owner = … OR id IN (1, 2, …)``, which PostgreSQL answers by OR-ing
+        two indexes (a subquery in its place made it read every operation).
         """
-        return self.filter(pk__in=self._owned_or_performed_ids(user))
+        return self.filter(Q(owner=user) | Q(pk__in=self._performed_ids(user)))
 
     def for_user(self, user):
-        """Mine: I own it, I perform it, or it belongs to one of my teams."""
+        """Mine: I own it, I perform it, or it belongs to one of my teams.
+
+        Teams and operations performed as lists, for the same reason as run_by():
+        three indexes OR-ed (at 100,000 operations, 46 ms → a few).
+        """
         from opsmaturity.teams.models import Membership
 
-        my_teams = Membership.objects.filter(user=user).values("team_id")
-        in_my_teams = Operation.objects.filter(team_id__in=my_teams).order_by().values("pk")
-        return self.filter(pk__in=self._owned_or_performed_ids(user).union(in_my_teams))
+        my_teams = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+        return self.filter(
+            Q(owner=user) | Q(team_id__in=my_teams) | Q(pk__in=self._performed_ids(user))
+        )
 
 
 class Operation(models.Model):
