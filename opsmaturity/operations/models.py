@@ -148,8 +148,6 @@ class Operation(models.Model):
             ),
             # purpose not reviewed for a long time
             models.Index(fields=["purpose_reviewed_at"], name="operation_purpose_reviewed"),
-            # the operations list's default order: its first page without sorting them all
-            models.Index(fields=["name", "id"], name="operation_name"),
             # the dashboard's short lists, read in this order until they are full:
             # depends on one person, most valuable first
             models.Index(fields=["monthly_value"], name="operation_value"),
