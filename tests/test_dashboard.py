@@ -15,6 +15,7 @@ from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import Phase
 from opsmaturity.operations.services import move_phase, update_operation
 from opsmaturity.teams.models import Role
+from tests.conftest import requires_postgres
 from tests.factories import MembershipFactory, OperationFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -340,3 +341,18 @@ def test_with_many_teams_the_roll_up_starts_with_the_most_flagged(client):
     assert response.context["rollup_hidden"] == 5
     assert "5 more teams are left out" in response.content.decode()
     assert len(dash(client, teams="all").context["rollup"]) == 30
+
+
+@requires_postgres
+def test_postgres_keeps_every_teams_size_in_its_statistics():
+    """A small team among large ones is planned as small (see migration 0008)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attrelid::regclass::text, attstattarget FROM pg_attribute "
+            "WHERE attname = 'team_id' AND attrelid IN "
+            "('operations_operation'::regclass, 'operations_phasetransition'::regclass)"
+        )
+        assert dict(cursor.fetchall()) == {
+            "operations_operation": 1000,
+            "operations_phasetransition": 1000,
+        }
