@@ -13,7 +13,14 @@ def keep_every_team_in_the_statistics(apps, schema_editor):
         return
     for table in TABLES:
         schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN team_id SET STATISTICS 1000")
-        schema_editor.execute(f"ANALYZE {table}")
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")  # noqa: S608
+            holds_rows = cursor.fetchone()[0]
+        if holds_rows:
+            # Not on an empty table: the planner would then take it for empty until
+            # autovacuum looks again, and check each row of a bulk load against a
+            # table scan (seed_demo of 10,000: 3 s → 13 s).
+            schema_editor.execute(f"ANALYZE {table}")
 
 
 def back_to_the_default(apps, schema_editor):
