@@ -85,13 +85,6 @@ class Flag(models.Model):
         return f"{self.operation}: {self.get_kind_display()}"
 
     @property
-    def reason(self):
-        """Why the flag is open, in the reader's language (see rules.reason_of)."""
-        from .rules import reason_of  # rules build on these models
-
-        return reason_of(self)
-
-    @property
     def is_open(self):
         return self.resolved_at is None
 

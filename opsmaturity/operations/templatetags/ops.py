@@ -6,8 +6,15 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 
 from opsmaturity.maturity.clock import days_since as _days_since
+from opsmaturity.maturity.rules import reason_of
 
 register = template.Library()
+
+
+@register.filter
+def reason(flag):
+    """Why a flag is open, in the reader's language (rules.reason_of)."""
+    return reason_of(flag)
 
 
 @register.filter
