@@ -562,3 +562,41 @@ def test_a_scan_waits_for_the_one_running():
     finally:
         holder.close()
     assert Flag.objects.open().count() == 1
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_flag_resolved_meanwhile_keeps_the_moment_it_was_resolved():
+    """The scan finds a flag to resolve while another transaction resolves it first:
+    the scan waits for that row, sees it resolved, and leaves it as it is."""
+    op = OperationFactory(phase=Phase.STANDARDIZE, runbook_url="https://runbook", performers=[])
+    op.performers.set(UserFactory.create_batch(2))
+    stale = Flag.objects.create(operation=op, kind=FlagKind.STALLED, detail="old")
+    earlier = timezone.now() - dt.timedelta(minutes=5)
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "UPDATE maturity_flag SET resolved_at = %s WHERE id = %s", [earlier, stale.pk]
+            )
+        done = threading.Event()
+
+        def scan_then_signal():
+            try:
+                run_scan()
+            finally:
+                done.set()
+                connections.close_all()
+
+        thread = threading.Thread(target=scan_then_signal)
+        thread.start()
+        assert not done.wait(0.7), "the scan should wait for the row the other one holds"
+        with holder.cursor() as cursor:
+            cursor.execute("COMMIT")
+        assert done.wait(10)
+        thread.join()
+    finally:
+        holder.close()
+    stale.refresh_from_db()
+    assert stale.resolved_at == earlier

@@ -576,7 +576,9 @@ def _resolve_and_open(rule, operations, open_flags, on, as_of):
         f"FULL JOIN ({open_sql}) open_flag (id, operation_id) "
         "ON open_flag.operation_id = holding.id "
         "WHERE holding.id IS NULL OR open_flag.id IS NULL), "
-        f"resolved AS (UPDATE {flags} SET resolved_at = %s WHERE id IN "
+        # "resolved_at IS NULL" again: a flag resolved meanwhile by another
+        # transaction (an edit's rescan) keeps the moment it was resolved.
+        f"resolved AS (UPDATE {flags} SET resolved_at = %s WHERE resolved_at IS NULL AND id IN "
         "(SELECT flag_id FROM differ WHERE operation_id IS NULL) RETURNING 1), "
         f"opened AS ({insert_sql}) "
         "SELECT (SELECT count(*) FROM resolved), (SELECT count(*) FROM opened)"
