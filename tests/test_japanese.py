@@ -260,6 +260,25 @@ def test_rewording_for_another_language_costs_no_queries(client, manager, team):
         assert len(japanese) == len(english), url
 
 
+@pytest.mark.django_db
+def test_the_shipped_exit_criteria_read_in_japanese_and_edited_ones_as_written(
+    client, member, team
+):
+    from opsmaturity.operations.models import PhaseCriterion
+
+    op = OperationFactory(team=team, owner=member)
+    PhaseCriterion.objects.filter(label="Owner named").update(label="Owner named in the wiki")
+    client.force_login(member)
+    detail = page(client, op.get_absolute_url())
+    assert "目的が書かれている" in detail and "Purpose written down" not in detail
+    assert "Owner named in the wiki" in detail  # edited by an admin: no translation
+    move = page(client, reverse("operations:move", args=[op.pk]))
+    assert "手作業の手順を洗い出している" in move
+    assert "いま手作業で行っている手順がすべて" in move  # its explanation too
+    english = client.get(op.get_absolute_url()).content.decode()
+    assert "Purpose written down" in english
+
+
 # --- the catalogue --------------------------------------------------------------------
 
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}

@@ -1,40 +1,73 @@
-"""The exit criteria that ship with the app. Admins can edit, reorder or deactivate them."""
+"""The exit criteria that ship with the app. Admins can edit, reorder or deactivate them.
+
+Stored in English; marked for translation (gettext_noop) so that pages show the shipped
+criteria in the reader's language (the ``translated`` filter); edited ones show as written.
+"""
 
 from django.db import migrations
+from django.utils.translation import gettext_noop
 
 DEFAULTS = {
     "launch": [
         (
-            "Purpose written down",
-            "Why the operation exists, so anyone can judge whether it is still needed.",
+            gettext_noop("Purpose written down"),
+            gettext_noop(
+                "Why the operation exists, so anyone can judge whether it is still needed."
+            ),
         ),
-        ("Owner named", "One person answers for the operation."),
-        ("Monthly volume measured", "How many times a month it runs, counted rather than guessed."),
-        ("Manual steps listed", "Every step done by hand today is written down, in order."),
+        (gettext_noop("Owner named"), gettext_noop("One person answers for the operation.")),
+        (
+            gettext_noop("Monthly volume measured"),
+            gettext_noop("How many times a month it runs, counted rather than guessed."),
+        ),
+        (
+            gettext_noop("Manual steps listed"),
+            gettext_noop("Every step done by hand today is written down, in order."),
+        ),
     ],
     "standardize": [
-        ("Runbook written and linked", "A written workflow anyone on the team can follow."),
-        ("Two people can run it", "At least two performers have run it on their own."),
         (
-            "No step needs judgement",
-            "Decisions are written as rules; no step depends on one person's know-how.",
+            gettext_noop("Runbook written and linked"),
+            gettext_noop("A written workflow anyone on the team can follow."),
         ),
-        ("Cost and value measured", "Monthly cost and the value it protects or creates are known."),
+        (
+            gettext_noop("Two people can run it"),
+            gettext_noop("At least two performers have run it on their own."),
+        ),
+        (
+            gettext_noop("No step needs judgement"),
+            gettext_noop(
+                "Decisions are written as rules; no step depends on one person's know-how."
+            ),
+        ),
+        (
+            gettext_noop("Cost and value measured"),
+            gettext_noop("Monthly cost and the value it protects or creates are known."),
+        ),
     ],
     "automate": [
         (
-            "Data on a data platform",
-            "The operation's data is kept where tools and analyses can reach it.",
+            gettext_noop("Data on a data platform"),
+            gettext_noop("The operation's data is kept where tools and analyses can reach it."),
         ),
-        ("Tooling in place", "Internal tool, SaaS or machine learning chosen and running."),
-        ("Human remainder identified", "What automation cannot take is listed, with its volume."),
+        (
+            gettext_noop("Tooling in place"),
+            gettext_noop("Internal tool, SaaS or machine learning chosen and running."),
+        ),
+        (
+            gettext_noop("Human remainder identified"),
+            gettext_noop("What automation cannot take is listed, with its volume."),
+        ),
     ],
     "cost_optimize": [
         (
-            "Remainder outsourced or contracted",
-            "The human remainder is with a partner or contracted staff.",
+            gettext_noop("Remainder outsourced or contracted"),
+            gettext_noop("The human remainder is with a partner or contracted staff."),
         ),
-        ("Cost reviewed against value", "The remaining cost is justified by the purpose."),
+        (
+            gettext_noop("Cost reviewed against value"),
+            gettext_noop("The remaining cost is justified by the purpose."),
+        ),
     ],
 }
 

@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from opsmaturity.maturity.clock import days_since as _days_since
 from opsmaturity.maturity.rules import reason_of
@@ -15,6 +16,13 @@ register = template.Library()
 def reason(flag):
     """Why a flag is open, in the reader's language (rules.reason_of)."""
     return reason_of(flag)
+
+
+@register.filter
+def translated(text):
+    """Text kept in the database, in the reader's language when the app ships a
+    translation of it (the default exit criteria); anything else as written."""
+    return gettext(text) if text else text
 
 
 @register.filter
