@@ -12,6 +12,7 @@ from opsmaturity.dashboard.metrics import Scope, flag_counts
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption, FlagKind
 from opsmaturity.teams.models import Role
 from tests.factories import MembershipFactory, OperationFactory, TeamFactory, UserFactory
+from tests.permission_table import ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -137,9 +138,6 @@ def test_bad_snooze_input_gets_a_message(client, world, until, reason, field, me
     assert not FlagExemption.objects.exists()
     world["flag"].refresh_from_db()
     assert not world["flag"].is_snoozed
-
-
-ROLES = ["anonymous", "outsider", "member", "manager", "staff"]
 
 
 def do_snooze(client, world):

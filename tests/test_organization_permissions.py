@@ -19,6 +19,7 @@ from opsmaturity.organization.models import (
 )
 from opsmaturity.teams.models import Role
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.permission_table import ALLOWED, DENIED, LOGIN, REFUSED, ROLES, assert_outcome, cases
 from tests.test_organization_factories import (
     JobRoleFactory,
     LearningPlanFactory,
@@ -27,8 +28,6 @@ from tests.test_organization_factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-ROLES = ["anonymous", "outsider", "member", "manager", "staff"]
 
 
 @pytest.fixture
@@ -196,11 +195,6 @@ def edit_member_plan(world):
     )
 
 
-ALLOWED = "allowed"
-LOGIN = "login"
-DENIED = 403
-REFUSED = "refused"  # the form answers with a message at the field and saves nothing
-
 TABLE = {
     #                        anonymous outsider member   manager  staff
     add_skill: [LOGIN, ALLOWED, DENIED, ALLOWED, ALLOWED],
@@ -216,33 +210,12 @@ TABLE = {
     create_plan_for_member: [LOGIN, REFUSED, ALLOWED, ALLOWED, ALLOWED],
     edit_member_plan: [LOGIN, DENIED, ALLOWED, ALLOWED, ALLOWED],
 }
-CASES = [
-    pytest.param(action, role, expected, id=f"{action.__name__}-{role}")
-    for action, row in TABLE.items()
-    for role, expected in zip(ROLES, row, strict=True)
-]
+CASES = cases(TABLE)
 
 
 @pytest.mark.parametrize(("action", "role", "expected"), CASES)
 def test_permission_table(client, world, action, role, expected):
-    if role != "anonymous":
-        client.force_login(world["users"][role])
-    url, data, happened = action(world)
-    response = client.post(url, data)
-    if expected == ALLOWED:
-        assert response.status_code == 302, response.content.decode()[:800]
-        assert happened()
-    elif expected == LOGIN:
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
-        assert not happened()
-    elif expected == REFUSED:
-        assert response.status_code == 200
-        assert response.context["form"].errors
-        assert not happened()
-    else:
-        assert response.status_code == expected
-        assert not happened()
+    assert_outcome(client, world, action, role, expected)
 
 
 @pytest.mark.parametrize("role", ROLES[1:])

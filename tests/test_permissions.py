@@ -7,10 +7,9 @@ from opsmaturity.operations.models import CriterionCheck, Operation, PhaseCriter
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Role
 from tests.factories import MembershipFactory, OperationFactory, TeamFactory, UserFactory
+from tests.permission_table import ALLOWED, DENIED, LOGIN, REFUSED, ROLES, assert_outcome, cases
 
 pytestmark = pytest.mark.django_db
-
-ROLES = ["anonymous", "outsider", "member", "manager", "staff"]
 
 
 @pytest.fixture
@@ -116,11 +115,6 @@ def review(world):
     )
 
 
-ALLOWED = "allowed"
-LOGIN = "login"
-DENIED = 403
-REFUSED = "refused"  # the form answers with a message and saves nothing
-
 TABLE = {
     #              anonymous outsider  member   manager  staff
     create: [LOGIN, REFUSED, ALLOWED, ALLOWED, ALLOWED],
@@ -131,33 +125,12 @@ TABLE = {
     check: [LOGIN, DENIED, ALLOWED, ALLOWED, ALLOWED],
     review: [LOGIN, DENIED, ALLOWED, ALLOWED, ALLOWED],
 }
-CASES = [
-    pytest.param(action, role, expected, id=f"{action.__name__}-{role}")
-    for action, row in TABLE.items()
-    for role, expected in zip(ROLES, row, strict=True)
-]
+CASES = cases(TABLE)
 
 
 @pytest.mark.parametrize(("action", "role", "expected"), CASES)
 def test_permission_table(client, world, action, role, expected):
-    if role != "anonymous":
-        client.force_login(world["users"][role])
-    url, data, happened = action(world)
-    response = client.post(url, data)
-    if expected == ALLOWED:
-        assert response.status_code == 302, response.content.decode()[:500]
-        assert happened()
-    elif expected == LOGIN:
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login"))
-        assert not happened()
-    elif expected == REFUSED:
-        assert response.status_code == 200
-        assert response.context["form"].errors
-        assert not happened()
-    else:
-        assert response.status_code == expected
-        assert not happened()
+    assert_outcome(client, world, action, role, expected)
 
 
 @pytest.mark.parametrize("role", ROLES[1:])
