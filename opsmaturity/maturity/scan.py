@@ -20,7 +20,7 @@ as two.
 Which operations a rule holds for always comes from ``rule.filter()``: the
 conditions are defined once, in rules.py. Only the *wording* of the reason is
 built here as SQL expressions, from the same translated messages as
-``rule.check(op).reason``; ``tests/test_scan.py`` proves that the stored
+``rule.check(op).reason``; ``tests/maturity/test_scan.py`` proves that the stored
 reason and the predicate's reason are the same text for random operations.
 
 Every run is one transaction, so a worker killed half-way changes nothing and

@@ -9,7 +9,8 @@ from opsmaturity.operations.phases import Phase
 from opsmaturity.operations.services import move_phase
 from opsmaturity.teams.models import Role
 from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, MembershipFactory, OperationFactory, TeamFactory, UserFactory
+from tests.operations.factories import OperationFactory
+from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
 AXE = (
     Path(__file__).resolve().parents[2] / "var" / "npm" / "node_modules" / "axe-core" / "axe.min.js"

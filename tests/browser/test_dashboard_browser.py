@@ -7,7 +7,8 @@ from opsmaturity.maturity.scan import run_scan
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Role
 from tests.browser.conftest import sign_in
-from tests.factories import PASSWORD, MembershipFactory, OperationFactory, TeamFactory, UserFactory
+from tests.operations.factories import OperationFactory
+from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,0 +1,573 @@
+"""The weekly digest: what it says per role, the email it makes, and its pages
+(preview, preferences, one-click unsubscribe)."""
+
+import datetime as dt
+import email
+import email.policy
+import re
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core import signing
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from opsmaturity.digests import sending, tokens
+from opsmaturity.digests.building import build_digest
+from opsmaturity.digests.models import DigestDelivery, DigestSubscription, Mode
+from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
+from opsmaturity.maturity.scan import run_scan
+from opsmaturity.operations.models import Operation
+from opsmaturity.operations.phases import Phase
+from opsmaturity.teams.models import Role
+from tests.operations.factories import OperationFactory
+from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SITE = "https://ops.example.com"
+# A Sunday noon; the next digest slot is Monday 2 March 2026, 09:00 UTC.
+SUNDAY = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+MONDAY = dt.date(2026, 3, 2)
+
+
+@pytest.fixture(autouse=True)
+def _site(settings):
+    settings.SITE_URL = SITE
+    settings.TIME_ZONE = "UTC"
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(SUNDAY, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def world(clock):
+    """Two managed teams and one other; an owner, a performer, a manager, an idle member."""
+    now = timezone.now()
+    billing, support, risk = (TeamFactory(name=n) for n in ("Billing", "Support", "Risk"))
+    manager = UserFactory(username="mia", first_name="Mia", last_name="Mori")
+    MembershipFactory(user=manager, team=billing, role=Role.MANAGER)
+    MembershipFactory(user=manager, team=support, role=Role.MANAGER)
+    owner = UserFactory(username="oscar", first_name="Oscar", last_name="Ono")
+    performer = UserFactory(username="pia", first_name="Pia", last_name="Park")
+    idle = UserFactory(username="ida", first_name="Ida", last_name="Ito")
+    hal = UserFactory(username="hal")
+    for user, team in [(owner, billing), (performer, support), (idle, billing)]:
+        MembershipFactory(user=user, team=team)
+    ops = {
+        # launch, 50 days: due soon, 10 days left
+        "refunds": OperationFactory.days_in_phase(
+            50, name="Refund desk", team=billing, owner=owner
+        ),
+        # purpose last reviewed 200 days ago: review due
+        "invoices": OperationFactory(
+            name="Invoice check",
+            team=billing,
+            owner=owner,
+            phase=Phase.STANDARDIZE,
+            performers=[owner, performer],
+            purpose_reviewed_at=now - dt.timedelta(days=200),
+            created_at=now - dt.timedelta(days=300),
+        ),
+        # past launch with one performer, Oscar: person-dependent
+        "chargebacks": OperationFactory(
+            name="Chargeback replies",
+            team=support,
+            owner=performer,
+            phase=Phase.AUTOMATE,
+            performers=[owner],
+        ),
+        # launch for 80 days: stalled
+        "kyc": OperationFactory.days_in_phase(80, name="KYC checks", team=support, owner=performer),
+        # costs more than it brings: a retire candidate
+        "faxes": OperationFactory(
+            name="Fax archive",
+            team=billing,
+            owner=performer,
+            phase=Phase.COST_OPTIMIZE,
+            monthly_cost=Decimal("9000"),
+            monthly_value=Decimal("1000"),
+            performers=[performer, hal],
+        ),
+        # another team's: in nobody's digest here
+        "elsewhere": OperationFactory.days_in_phase(90, name="Risk review", team=risk),
+    }
+    run_scan()
+    for weeks_ago, count in [(1, 3), (0, 5)]:
+        Snapshot.objects.create(
+            date=timezone.localdate() - dt.timedelta(weeks=weeks_ago),
+            team=billing,
+            phase=Phase.LAUNCH,
+            count=count,
+            monthly_cost=Decimal(1000 * count),
+        )
+    return {
+        "billing": billing,
+        "support": support,
+        "manager": manager,
+        "owner": owner,
+        "performer": performer,
+        "idle": idle,
+        "ops": ops,
+    }
+
+
+def digest_of(user):
+    return build_digest(user, MONDAY)
+
+
+def parse(message):
+    return email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+
+
+def send_to(user, mailoutbox, mode=None):
+    if mode:
+        DigestSubscription.objects.update_or_create(user=user, defaults={"mode": mode})
+    sending.dispatch(user_ids=[user.pk])
+    return [m for m in mailoutbox if m.to == [user.email]]
+
+
+# --- content -------------------------------------------------------------------
+
+
+def test_owner_gets_their_operations_that_need_action(world):
+    digest = digest_of(world["owner"])
+    sections = {s.key: s for s in digest.sections}
+    assert digest.operation_count == 3
+    assert digest.subject == "3 operations need you this week"
+    assert digest.teams is None
+
+    (deadline,) = sections["deadlines"].items
+    assert deadline.operation.name == "Refund desk"
+    assert deadline.days_left == 10
+    assert deadline.deadline == SUNDAY.date() + dt.timedelta(days=10)
+    assert "standardize within 10 days" in deadline.reason
+
+    (review,) = sections["reviews"].items
+    assert review.operation.name == "Invoice check"
+    assert review.review_days == 200
+    assert "purpose last reviewed 200 days ago" in review.reason
+    assert review.action_url == SITE + reverse("operations:review", args=[review.operation.pk])
+
+    # performed, not owned, still counts; the reason is the scan's
+    (other,) = sections["flags"].items
+    assert other.operation.name == "Chargeback replies"
+    assert other.flag.kind == FlagKind.PERSON_DEPENDENT
+    assert other.reason == "1 performer"
+
+
+def test_a_flag_left_behind_by_a_move_is_not_in_the_digest(world):
+    """As on the dashboard: a due-soon flag on an operation now past launch no longer
+    stands (the rescan after the move resolves it; here it did not run)."""
+    Operation.objects.filter(pk=world["ops"]["refunds"].pk).update(phase=Phase.STANDARDIZE)
+    sections = {s.key: s for s in digest_of(world["owner"]).sections}
+    assert "deadlines" not in sections
+    assert [i.operation.name for i in sections["reviews"].items] == ["Invoice check"]
+
+
+def test_manager_gets_the_summary_of_the_teams_they_manage(world):
+    digest = digest_of(world["manager"])
+    teams = digest.teams
+    assert digest.sections == []  # owns and performs nothing
+    assert [t.name for t in teams.teams] == ["Billing", "Support"]
+    stages = {s["phase"]: s for s in teams.stages}
+    assert stages[Phase.LAUNCH]["count"] == 2 and stages[Phase.AUTOMATE]["count"] == 1
+    assert stages[Phase.COST_OPTIMIZE]["cost"] == Decimal("9000")
+    assert teams.total_count == 5  # Risk's operation is not theirs
+    # week over week, from the dashboard's trend over the snapshots
+    assert stages[Phase.LAUNCH]["count_change"] == 2
+    assert stages[Phase.LAUNCH]["cost_change"] == Decimal("2000")
+    assert stages[Phase.AUTOMATE]["count_change"] == 0
+    # flags opened by this week's scan, per kind
+    opened = {a["kind"]: a["opened"] for a in teams.activity}
+    assert opened == {
+        FlagKind.STALLED: 1,
+        FlagKind.DUE_SOON: 1,
+        FlagKind.UNJUSTIFIED: 2,
+        FlagKind.PERSON_DEPENDENT: 1,
+    }
+    assert teams.resolved == 0
+    assert [f.operation.name for f in teams.stalled] == ["KYC checks"]
+    assert teams.stalled[0].overdue == 20
+    assert [f.operation.name for f in teams.retire_candidates] == ["Fax archive", "Invoice check"]
+    assert digest.subject == "Your teams: 1 stalled in launch, 2 retire candidates"
+
+
+def test_flags_resolved_this_week_count_for_the_manager(world, clock):
+    op = world["ops"]["kyc"]
+    old = Flag.objects.create(
+        operation=op,
+        kind=FlagKind.PERSON_DEPENDENT,
+        opened_at=timezone.now() - dt.timedelta(days=30),
+        resolved_at=timezone.now() - dt.timedelta(days=2),
+    )
+    Flag.objects.filter(pk=old.pk).update(opened_at=timezone.now() - dt.timedelta(days=30))
+    Flag.objects.create(
+        operation=op,
+        kind=FlagKind.UNJUSTIFIED,
+        opened_at=timezone.now() - dt.timedelta(days=40),
+        resolved_at=timezone.now() - dt.timedelta(days=8),
+    )  # resolved before the week: not counted
+    teams = digest_of(world["manager"]).teams
+    resolved = {a["kind"]: a["resolved"] for a in teams.activity}
+    assert resolved[FlagKind.PERSON_DEPENDENT] == 1 and teams.resolved == 1
+    assert teams.opened == 5
+
+
+def test_someone_with_both_roles_gets_both_parts(world):
+    MembershipFactory(user=world["owner"], team=world["support"], role=Role.MANAGER)
+    digest = digest_of(world["owner"])
+    assert digest.sections and digest.teams
+    assert [t.name for t in digest.teams.teams] == ["Support"]
+    assert digest.subject == "3 operations need you this week · your teams: 1 stalled in launch"
+
+
+def test_nothing_to_report_is_not_sent_unless_always(world, mailoutbox):
+    idle = world["idle"]
+    digest = digest_of(idle)
+    assert digest.is_empty and digest.subject == "Nothing needs you this week"
+    assert send_to(idle, mailoutbox) == []
+    assert DigestDelivery.objects.get(user=idle).status == "skipped"
+
+    other = UserFactory()
+    (message,) = send_to(other, mailoutbox, mode=Mode.ALWAYS)
+    assert message.subject == "Nothing needs you this week"
+    assert "Nothing needs you this week: no open flag" in message.body
+
+
+def test_staff_without_a_team_get_no_manager_summary(world):
+    staff = UserFactory(is_staff=True)
+    digest = digest_of(staff)
+    assert digest.teams is None and digest.is_empty
+
+
+def test_a_quiet_week_for_a_manager_is_nothing_to_report(clock):
+    team = TeamFactory()
+    manager = UserFactory()
+    MembershipFactory(user=manager, team=team, role=Role.MANAGER)
+    OperationFactory(team=team)  # healthy, no flag, nothing moved
+    digest = digest_of(manager)
+    assert digest.teams is not None and not digest.teams.has_news
+    assert digest.is_empty
+
+
+def test_long_lists_are_cut_with_a_link_to_the_rest(world, settings):
+    from opsmaturity.digests import building
+
+    owner = world["owner"]
+    for i in range(building.SECTION_LIMIT + 2):
+        OperationFactory(
+            name=f"Extra {i:02}",
+            team=world["billing"],
+            owner=owner,
+            phase=Phase.STANDARDIZE,
+            runbook_url="",
+            performers=[owner, world["performer"]],
+        )
+    run_scan()
+    flags = {s.key: s for s in digest_of(owner).sections}["flags"]
+    assert len(flags.shown) == building.SECTION_LIMIT and flags.hidden_count == 3
+    assert flags.more_url.startswith(SITE + "/ops/?")
+
+
+# --- the email -------------------------------------------------------------------
+
+
+def test_the_email_has_both_parts_headers_and_absolute_links(world, mailoutbox):
+    owner = world["owner"]
+    (message,) = send_to(owner, mailoutbox)
+    parsed = parse(message)
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert parsed["Subject"] == "3 operations need you this week"
+    assert parsed["To"] == owner.email
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = re.fullmatch(r"<(.+)>", parsed["List-Unsubscribe"].strip()).group(1)
+    assert link.startswith(f"{SITE}/digests/unsubscribe/")
+
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    for name in ("Refund desk", "Invoice check", "Chargeback replies"):
+        assert name in text and name in html
+    for reason in ("standardize within 10 days", "purpose last reviewed 200 days ago"):
+        assert reason in text and reason in html
+    assert link in text and link.replace("&", "&amp;") in html
+
+    hrefs = re.findall(r'href="([^"]+)"', html)
+    assert hrefs and all(h.startswith(SITE + "/") for h in hrefs), hrefs
+    urls = re.findall(r"https?://\S+", text)
+    assert urls and all(u.startswith(SITE + "/") for u in urls), urls
+    assert "<script" not in html.lower() and "<img" not in html.lower()
+    assert "<table" in html and 'style="' in html
+    assert "<link" not in html.lower() and "@import" not in html
+
+
+def test_the_manager_email_shows_the_summary_in_both_parts(world, mailoutbox):
+    (message,) = send_to(world["manager"], mailoutbox)
+    parsed = parse(message)
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    for part in (text, html):
+        assert "Your teams: Billing, Support" in part
+        assert "KYC checks" in part and "Fax archive" in part
+        assert "Risk review" not in part
+        assert "+2" in part  # launch, week over week
+        assert "9,000 JPY" in part
+    assert f'href="{SITE}/dashboard/"' in html
+
+
+def test_large_counts_in_the_manager_email_have_grouped_digits(world, mailoutbox):
+    Operation.objects.bulk_create(
+        Operation(name=f"Bulk {i}", team=world["billing"], owner=world["owner"], purpose="p")
+        for i in range(1000)
+    )
+    (message,) = send_to(world["manager"], mailoutbox)
+    parsed = parse(message)
+    for part in (parsed.get_body(("plain",)), parsed.get_body(("html",))):
+        content = part.get_content()
+        assert "1,005 operations running" in content
+        assert "1005" not in content
+
+
+def test_the_digest_is_written_in_the_installation_language(world, settings):
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("ja"):
+        rendered = sending.render_digest(
+            world["owner"], DigestSubscription.for_user(world["owner"])
+        )
+        assert translation.get_language() == "ja"
+    assert '<html lang="en">' in rendered.html
+
+
+# --- preview ------------------------------------------------------------------------
+
+
+def preview(client, viewer=None, **params):
+    if viewer is not None:
+        client.force_login(viewer)
+    return client.get(reverse("digests:preview"), params)
+
+
+def test_preview_needs_sign_in(client):
+    response = preview(client)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_preview_shows_my_digest_as_it_would_be_sent_and_writes_nothing(client, world):
+    response = preview(client, world["owner"])
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "3 operations need you this week" in page
+    assert "List-Unsubscribe" in page and "Refund desk" in page
+    # the email sits in a sandboxed frame, escaped once more for its attribute
+    assert 'sandbox="allow-popups' in page and 'srcdoc="&lt;!doctype html&gt;' in page
+    assert "<script" not in response.context["rendered"].html
+    assert not DigestSubscription.objects.exists() and not DigestDelivery.objects.exists()
+    # the HTML alone, and the text
+    assert preview(client, format="html").content.decode().lstrip().startswith("<!doctype html>")
+    assert "Refund desk" in preview(client, format="text").content.decode()
+    # my own id is mine
+    assert preview(client, user=world["owner"].pk).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["member", "manager"])
+def test_preview_of_someone_else_is_refused_to_non_staff(client, world, role):
+    viewer = world["idle"] if role == "member" else world["manager"]
+    target = world["owner"]
+    assert preview(client, viewer, user=target.pk).status_code == 403
+    assert preview(client, user=999999).status_code == 403  # existence is not revealed
+    assert preview(client, user="abc").status_code == 403
+
+
+def test_staff_can_preview_anyones_digest(client, world):
+    staff = UserFactory(is_staff=True)
+    response = preview(client, staff, user=world["owner"].pk)
+    assert response.status_code == 200
+    assert response.context["target"] == world["owner"]
+    assert "3 operations need you this week" in response.content.decode()
+    assert preview(client, user=999999).status_code == 404
+    assert preview(client, user="abc").status_code == 404
+
+
+def test_preview_says_why_a_digest_would_not_be_sent(client, world):
+    response = preview(client, world["idle"])
+    assert response.context["rendered"].would_send is False
+    assert "only when something does" in response.content.decode()
+
+
+# --- preferences ---------------------------------------------------------------------
+
+
+def test_preferences_need_sign_in(client):
+    url = reverse("digests:preferences")
+    for response in (client.get(url), client.post(url, {"mode": "never"})):
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not DigestSubscription.objects.exists()
+
+
+def test_preferences_save_mode_and_time_zone_and_move_the_next_digest(client, world):
+    user = world["owner"]
+    client.force_login(user)
+    assert client.get(reverse("digests:preferences")).status_code == 200
+    response = client.post(
+        reverse("digests:preferences"), {"mode": "always", "time_zone": "asia/tokyo"}
+    )
+    assert response.status_code == 302
+    sub = DigestSubscription.objects.get(user=user)
+    assert (sub.mode, sub.time_zone) == (Mode.ALWAYS, "Asia/Tokyo")
+    # Monday 09:00 in Tokyo is Monday 00:00 UTC
+    assert sub.next_digest_at == dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)
+    page = client.get(reverse("digests:preferences")).content.decode()
+    assert "Saved. Your next digest" in page and "Asia/Tokyo" in page
+
+    client.post(reverse("digests:preferences"), {"mode": "never", "time_zone": ""})
+    sub.refresh_from_db()
+    assert sub.mode == Mode.NEVER and sub.next_digest_at is None and sub.unsubscribed_at
+
+
+def test_a_bad_time_zone_gets_a_message_and_saves_nothing(client, world):
+    client.force_login(world["owner"])
+    response = client.post(
+        reverse("digests:preferences"), {"mode": "always", "time_zone": "Mars/Olympus"}
+    )
+    assert response.status_code == 400
+    assert "“Mars/Olympus” is not a time zone we know" in response.content.decode()
+    assert 'value="Mars/Olympus"' in response.content.decode()  # what was typed stays
+    assert not DigestSubscription.objects.exists()
+    response = client.post(reverse("digests:preferences"), {"mode": "sometimes"})
+    assert response.status_code == 400 and not DigestSubscription.objects.exists()
+
+
+# --- unsubscribe ----------------------------------------------------------------------
+
+
+def unsubscribe_url(token):
+    return reverse("digests:unsubscribe", args=[token])
+
+
+def test_unsubscribe_get_confirms_and_does_not_unsubscribe(client, world):
+    user = world["owner"]
+    response = client.get(unsubscribe_url(tokens.make_token(user)))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'method="post"' in page and user.email in page
+    assert not DigestSubscription.objects.filter(mode=Mode.NEVER).exists()
+
+
+def test_one_click_post_unsubscribes_without_sign_in_or_csrf(world, mailoutbox):
+    user = world["owner"]
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        unsubscribe_url(tokens.make_token(user)),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert "You are unsubscribed" in response.content.decode()
+    sub = DigestSubscription.objects.get(user=user)
+    assert sub.mode == Mode.NEVER and sub.next_digest_at is None
+    # and again: still fine
+    assert client.post(unsubscribe_url(tokens.make_token(user))).status_code == 200
+    assert send_to(user, mailoutbox) == []
+
+
+def test_the_link_in_the_email_unsubscribes(world, mailoutbox, client):
+    (message,) = send_to(world["owner"], mailoutbox)
+    link = re.fullmatch(r"<(.+)>", parse(message)["List-Unsubscribe"].strip()).group(1)
+    assert client.post(link.removeprefix(SITE)).status_code == 200
+    assert DigestSubscription.objects.get(user=world["owner"]).mode == Mode.NEVER
+
+
+def test_a_tampered_token_is_refused_with_a_clear_page(client, world):
+    token = tokens.make_token(world["owner"])
+    payload, timestamp, signature = token.split(":")
+    other = tokens.make_token(world["manager"]).split(":")[0]
+    wrong_salt = signing.dumps({"u": world["owner"].pk})
+    for bad in (
+        f"{other}:{timestamp}:{signature}",  # someone else's user id
+        f"{payload}:{timestamp}:{signature[:-2]}xx",
+        "garbage",
+        wrong_salt,
+    ):
+        for method in (client.get, client.post):
+            response = method(unsubscribe_url(bad))
+            assert response.status_code == 400, bad
+            assert "not valid" in response.content.decode()
+    assert not DigestSubscription.objects.filter(mode=Mode.NEVER).exists()
+
+
+def test_an_expired_token_is_refused(client, world):
+    token = tokens.make_token(world["owner"])
+    with time_machine.travel(timezone.now() + dt.timedelta(days=91)):
+        response = client.post(unsubscribe_url(token))
+    assert response.status_code == 400
+    assert "has expired" in response.content.decode()
+    with time_machine.travel(timezone.now() + dt.timedelta(days=89)):
+        assert client.post(unsubscribe_url(token)).status_code == 200
+
+
+def test_a_token_of_a_deleted_user_is_refused(client):
+    user = UserFactory()
+    token = tokens.make_token(user)
+    user.delete()
+    assert client.get(unsubscribe_url(token)).status_code == 400
+
+
+# --- the future ops team's learning ------------------------------------------------
+
+
+def test_learning_plans_in_the_members_and_the_managers_digest(world, mailoutbox):
+    from tests.organization.factories import LearningPlanFactory, SkillFactory
+
+    idle, manager = world["idle"], world["manager"]
+    skill = SkillFactory(name="Python scripting", category="automation")
+    LearningPlanFactory(
+        user=idle,
+        skill=skill,
+        goal_level=3,
+        target_date=timezone.localdate() + dt.timedelta(days=10),
+    )
+    digest = digest_of(idle)
+    # a plan due within a month is worth a digest on its own
+    assert not digest.is_empty and digest.subject == "1 learning plan is due soon"
+    (message,) = send_to(idle, mailoutbox)
+    parsed = parse(message)
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "Your learning plans" in body and "Python scripting" in body
+    assert "https://ops.example.com/team-plan/me/" in text
+
+    team_part = digest_of(manager).teams
+    assert [(p.user, p.skill.name) for p in team_part.learning] == [(idle, "Python scripting")]
+
+
+def test_a_plan_far_away_is_not_news_on_its_own(world):
+    from tests.organization.factories import LearningPlanFactory
+
+    LearningPlanFactory(
+        user=world["idle"], target_date=timezone.localdate() + dt.timedelta(days=120)
+    )
+    digest = digest_of(world["idle"])
+    assert digest.learning and digest.is_empty
+
+
+def test_the_digests_links_show_the_same_operations_it_lists(world, client):
+    """'See all' in an owner's digest leads to a list of exactly their flagged operations."""
+    import re as regex
+
+    owner = world["owner"]
+    digest = digest_of(owner)
+    listed = {item.flag.operation_id for section in digest.sections for item in section.items}
+    client.force_login(owner)
+    page = client.get(digest.mine_url.replace(SITE, "") + "&flag=any").content.decode()
+    shown = {int(pk) for pk in regex.findall(r'href="/ops/(\d+)/"', page)}
+    assert shown == listed

@@ -1,0 +1,603 @@
+"""The maturity scan: right flags at every boundary, set-based, idempotent, crash- and race-safe."""
+
+import datetime as dt
+import random
+import threading
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection, connections
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+
+from opsmaturity.maturity import rules, scan
+from opsmaturity.maturity.models import Flag, FlagKind, ScanRun, ScanStatus
+from opsmaturity.maturity.scan import run_scan
+from opsmaturity.operations.models import Operation
+from opsmaturity.operations.phases import Phase
+from opsmaturity.operations.services import move_phase
+from tests.conftest import requires_postgres
+from tests.operations.factories import OperationFactory
+from tests.teams.factories import TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def open_kinds(op):
+    return set(Flag.objects.open().filter(operation=op).values_list("kind", flat=True))
+
+
+def open_flag(op, kind):
+    return Flag.objects.open().get(operation=op, kind=kind)
+
+
+def flag_state():
+    """Everything about every flag, to compare the database between runs."""
+    return sorted(
+        Flag.objects.values_list("operation_id", "kind", "opened_at", "resolved_at", "detail")
+    )
+
+
+def check_reason(flag):
+    op = rules.with_performer_count(Operation.objects.filter(pk=flag.operation_id)).get()
+    finding = rules.RULES_BY_KIND[flag.kind].check(op)
+    return finding.reason if finding else None
+
+
+# --- each rule at its boundary ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        (44, set()),
+        (45, {FlagKind.DUE_SOON}),
+        (60, {FlagKind.DUE_SOON}),
+        (61, {FlagKind.STALLED}),
+    ],
+)
+def test_launch_boundaries_open_the_right_flag(days, expected):
+    op = OperationFactory.days_in_phase(days)
+    run_scan()
+    assert open_kinds(op) == expected
+    for flag in Flag.objects.filter(operation=op):
+        assert flag.detail == check_reason(flag)
+
+
+def test_due_soon_turns_into_stalled_the_day_after_the_limit():
+    op = OperationFactory.days_in_phase(60)
+    run_scan()
+    due = open_flag(op, FlagKind.DUE_SOON)
+    assert due.detail == "in launch for 60 days: standardize within 0 days"
+    with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
+        result = run_scan()
+    due.refresh_from_db()
+    assert due.resolved_at == ScanRun.objects.get(pk=result.run_id).as_of
+    assert open_kinds(op) == {FlagKind.STALLED}
+    assert open_flag(op, FlagKind.STALLED).detail == (
+        "in launch for 61 days, 1 past the 60-day limit"
+    )
+    assert result.by_kind["due_soon"]["resolved"] == 1
+    assert result.by_kind["stalled"]["opened"] == 1
+
+
+def test_standardizing_resolves_stalled():
+    op = OperationFactory.days_in_phase(73)
+    run_scan()
+    assert open_flag(op, FlagKind.STALLED).detail == (
+        "in launch for 73 days, 13 past the 60-day limit"
+    )
+    alice, bob = UserFactory.create_batch(2)
+    op.performers.set([alice, bob])
+    # the move re-applies the rules to this operation at once
+    move_phase(op, Phase.STANDARDIZE, by=alice, note="runbook written")
+    assert open_kinds(op) == set()
+    flag = Flag.objects.get(operation=op)
+    assert flag.resolved_at is not None
+    assert run_scan().resolved == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "cost", "expected"),
+    [("120000", "340000", True), ("500", "500", False), ("500.01", "500", False)],
+)
+def test_value_against_cost(value, cost, expected):
+    op = OperationFactory(monthly_value=Decimal(value), monthly_cost=Decimal(cost))
+    run_scan()
+    assert (FlagKind.UNJUSTIFIED in open_kinds(op)) is expected
+    if expected:
+        assert open_flag(op, FlagKind.UNJUSTIFIED).detail == "value 120,000 < cost 340,000"
+
+
+@pytest.mark.parametrize(("days", "expected"), [(180, False), (181, True)])
+def test_purpose_review_boundary(days, expected):
+    op = OperationFactory(purpose_reviewed_at=timezone.now() - dt.timedelta(days=days))
+    run_scan()
+    assert (FlagKind.UNJUSTIFIED in open_kinds(op)) is expected
+    if expected:
+        assert open_flag(op, FlagKind.UNJUSTIFIED).detail == "purpose last reviewed 181 days ago"
+
+
+def test_purpose_review_resolves_unjustified():
+    op = OperationFactory(
+        created_at=timezone.now() - dt.timedelta(days=200),
+        monthly_value=Decimal("100"),
+        monthly_cost=Decimal("2500.75"),
+    )
+    run_scan()
+    assert open_flag(op, FlagKind.UNJUSTIFIED).detail == (
+        "value 100 < cost 2,500; purpose never reviewed in 200 days"
+    )
+    Operation.objects.filter(pk=op.pk).update(
+        purpose_reviewed_at=timezone.now(), monthly_value=Decimal("3000")
+    )
+    result = run_scan()
+    assert open_kinds(op) == set()
+    assert result.by_kind["unjustified"] == {"opened": 0, "resolved": 1, "refreshed": 0}
+
+
+def test_empty_purpose_is_unjustified():
+    op = OperationFactory()
+    Operation.objects.filter(pk=op.pk).update(purpose="")
+    run_scan()
+    assert open_flag(op, FlagKind.UNJUSTIFIED).detail == "no purpose written"
+
+
+@pytest.mark.parametrize(
+    ("performers", "runbook", "reason"),
+    [
+        (0, "", "0 performers, no runbook"),
+        (1, "", "1 performer, no runbook"),
+        (1, "https://wiki.example.com/x", "1 performer"),
+        (2, "", "no runbook"),
+        (3, "", "no runbook"),
+        (2, "https://wiki.example.com/x", None),
+    ],
+)
+def test_person_dependent_boundary(performers, runbook, reason):
+    op = OperationFactory(
+        phase=Phase.AUTOMATE,
+        runbook_url=runbook,
+        performers=UserFactory.create_batch(performers),
+    )
+    run_scan()
+    if reason is None:
+        assert open_kinds(op) == set()
+    else:
+        assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == reason
+
+
+def test_second_performer_and_runbook_resolve_person_dependent():
+    alice, bob = UserFactory.create_batch(2)
+    op = OperationFactory(phase=Phase.STANDARDIZE, performers=[alice], runbook_url="")
+    run_scan()
+    assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == "1 performer, no runbook"
+    op.performers.add(bob)
+    # as after an edit in the app: the rescan of the operation rewords its flags
+    result = run_scan(operation_ids=[op.pk])
+    assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == "no runbook"
+    assert result.by_kind["person_dependent"] == {"opened": 0, "resolved": 0, "refreshed": 1}
+    Operation.objects.filter(pk=op.pk).update(runbook_url="https://wiki.example.com/r")
+    run_scan()
+    assert open_kinds(op) == set()
+
+
+def test_retired_operation_has_every_flag_resolved():
+    op = OperationFactory.days_in_phase(90, monthly_value=0, monthly_cost=100)
+    run_scan()
+    assert open_kinds(op) == {FlagKind.STALLED, FlagKind.UNJUSTIFIED}
+    # Retired behind the service's back: the scan resolves what is left.
+    Operation.objects.filter(pk=op.pk).update(phase=Phase.RETIRE)
+    run_scan()
+    assert open_kinds(op) == set()
+
+
+def test_min_performers_from_settings(settings):
+    settings.OPS_MIN_PERFORMERS = 3
+    op = OperationFactory(phase=Phase.STANDARDIZE, performers=UserFactory.create_batch(2))
+    run_scan()
+    assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == "2 performers"
+
+
+def test_stall_thresholds_from_settings(settings):
+    settings.OPS_STALL_DAYS = 30
+    settings.OPS_STALL_WARN_DAYS = 20
+    stalled, due = OperationFactory.days_in_phase(31), OperationFactory.days_in_phase(29)
+    run_scan()
+    assert open_flag(stalled, FlagKind.STALLED).detail == (
+        "in launch for 31 days, 1 past the 30-day limit"
+    )
+    assert open_flag(due, FlagKind.DUE_SOON).detail == (
+        "in launch for 29 days: standardize within 1 day"
+    )
+
+
+@pytest.mark.parametrize("tz", ["Asia/Tokyo", "America/Los_Angeles"])
+def test_days_are_counted_in_the_installation_time_zone(settings, tz):
+    """Entered at 23:30 local time: counting in UTC would be a day off either way."""
+    settings.TIME_ZONE = tz
+    with timezone.override(tz):
+        entered_day = dt.date(2026, 3, 1)
+        op = OperationFactory(
+            phase_entered_at=timezone.make_aware(dt.datetime.combine(entered_day, dt.time(23, 30)))
+        )
+        day_60 = timezone.make_aware(
+            dt.datetime.combine(entered_day + dt.timedelta(days=60), dt.time(0, 15))
+        )
+        with time_machine.travel(day_60, tick=False):
+            run_scan()
+            assert open_kinds(op) == {FlagKind.DUE_SOON}
+            assert open_flag(op, FlagKind.DUE_SOON).detail.startswith("in launch for 60 days")
+        with time_machine.travel(day_60 + dt.timedelta(days=1), tick=False):
+            run_scan()
+            assert open_kinds(op) == {FlagKind.STALLED}
+            assert open_flag(op, FlagKind.STALLED).detail.startswith("in launch for 61 days")
+
+
+# --- the stored reason is the rule's own reason -------------------------------------
+
+
+def test_every_rule_has_a_reason_in_sql():
+    for rule in rules.ALL_RULES:
+        assert scan.reason_sql(rule, timezone.localdate()) is not None
+
+
+@pytest.mark.parametrize(("tz", "language"), [("UTC", "en"), ("Asia/Tokyo", "ja")])
+def test_stored_reason_is_the_predicate_reason(settings, tz, language):
+    """Random operations around every boundary: the SQL text equals check(op).reason."""
+    settings.TIME_ZONE = tz
+    rng = random.Random(20261125)
+    people = UserFactory.create_batch(3)
+    with timezone.override(tz), translation.override(language):
+        now = timezone.now()
+        for i in range(150):
+            OperationFactory(
+                name=f"op {i}",
+                phase=rng.choice(Phase.values),
+                phase_entered_at=now
+                - dt.timedelta(
+                    days=rng.choice([44, 45, 59, 60, 61, 400]), hours=rng.randint(-23, 23)
+                ),
+                created_at=now
+                - dt.timedelta(days=rng.choice([10, 180, 181, 999]), hours=rng.randint(-23, 23)),
+                purpose_reviewed_at=rng.choice(
+                    [None, now - dt.timedelta(days=rng.choice([179, 181, 700]))]
+                ),
+                purpose=rng.choice(["Keeps refunds on time.", ""]),
+                monthly_cost=Decimal(rng.choice(["0", "999.99", "1234567.89", "99999999999.99"])),
+                monthly_value=Decimal(rng.choice(["0", "1000", "1234567.5"])),
+                runbook_url=rng.choice(["", "https://wiki.example.com/x"]),
+                performers=rng.sample(people, rng.randint(0, 3)),
+            )
+        run_scan()
+        flags = list(Flag.objects.open())
+        assert {flag.kind for flag in flags} == set(FlagKind.values)
+        for flag in flags:
+            assert flag.detail == check_reason(flag), (flag.kind, flag.operation_id)
+        ops = rules.with_performer_count(Operation.objects.all())
+        expected = {(op.pk, f.kind) for op in ops for f in rules.findings(op)}
+        assert {(flag.operation_id, flag.kind) for flag in flags} == expected
+
+
+def test_reason_is_refreshed_in_place_as_days_go_by():
+    op = OperationFactory.days_in_phase(70)
+    run_scan()
+    flag = open_flag(op, FlagKind.STALLED)
+    with time_machine.travel(timezone.now() + dt.timedelta(days=3)):
+        result = run_scan()
+    assert result.refreshed == 1 and result.opened == 0
+    refreshed = open_flag(op, FlagKind.STALLED)
+    assert refreshed.pk == flag.pk and refreshed.opened_at == flag.opened_at
+    assert refreshed.detail == "in launch for 73 days, 13 past the 60-day limit"
+
+
+def test_a_flag_opened_elsewhere_is_kept_and_worded():
+    op = OperationFactory.days_in_phase(80)
+    existing = Flag.objects.create(operation=op, kind=FlagKind.STALLED, detail="by hand")
+    result = run_scan()
+    assert result.by_kind["stalled"] == {"opened": 0, "resolved": 0, "refreshed": 1}
+    assert list(Flag.objects.filter(operation=op).values_list("pk", "detail")) == [
+        (existing.pk, "in launch for 80 days, 20 past the 60-day limit")
+    ]
+
+
+# --- idempotent, recorded, set-based ---------------------------------------------
+
+
+def some_operations_for_every_rule():
+    alice = UserFactory()
+    return [
+        OperationFactory.days_in_phase(73),
+        OperationFactory.days_in_phase(50),
+        OperationFactory(monthly_value=Decimal("1"), monthly_cost=Decimal("2")),
+        OperationFactory(phase=Phase.AUTOMATE, performers=[alice], runbook_url=""),
+        OperationFactory(),  # healthy
+    ]
+
+
+def test_three_runs_leave_the_flags_of_one():
+    some_operations_for_every_rule()
+    first = run_scan()
+    after_one = flag_state()
+    second, third = run_scan(), run_scan()
+    assert flag_state() == after_one
+    assert first.opened == 4
+    for later in (second, third):
+        assert (later.opened, later.resolved, later.refreshed) == (0, 0, 0)
+    assert Flag.objects.count() == 4
+
+
+def test_each_run_is_recorded():
+    ops = some_operations_for_every_rule()
+    before = timezone.now()
+    result = run_scan()
+    run = ScanRun.objects.get(pk=result.run_id)
+    assert run.status == ScanStatus.SUCCEEDED
+    assert before <= run.started_at <= run.as_of <= run.finished_at
+    assert (run.opened, run.resolved, run.operation_count, run.partial) == (4, 0, len(ops), False)
+    assert run.by_kind == result.by_kind
+    opened, resolved = scan.flags_changed_by(run)
+    assert opened.count() == 4 and resolved.count() == 0
+
+
+def test_scan_limited_to_some_operations():
+    stalled_a, stalled_b = OperationFactory.days_in_phase(70), OperationFactory.days_in_phase(80)
+    other = OperationFactory.days_in_phase(90)
+    Flag.objects.create(operation=other, kind=FlagKind.PERSON_DEPENDENT, detail="stale")
+    result = run_scan(operation_ids=[stalled_a.pk, stalled_b.pk])
+    assert result.partial and result.operation_count == 2 and result.opened == 2
+    assert open_kinds(stalled_a) == open_kinds(stalled_b) == {FlagKind.STALLED}
+    # Neither opened nor resolved outside the scope.
+    assert open_kinds(other) == {FlagKind.PERSON_DEPENDENT}
+    assert run_scan(operation_ids=[]).operation_count == 0
+    assert open_kinds(other) == {FlagKind.PERSON_DEPENDENT}
+
+
+def bulk_operations(n, team, owner, people):
+    """n operations hitting every rule in turn, in a handful of queries."""
+    now = timezone.now()
+    shapes = [
+        {"phase": Phase.LAUNCH, "phase_entered_at": now - dt.timedelta(days=70)},
+        {"phase": Phase.LAUNCH, "phase_entered_at": now - dt.timedelta(days=50)},
+        {"monthly_value": Decimal("1"), "monthly_cost": Decimal("12345")},
+        {"phase": Phase.STANDARDIZE, "runbook_url": ""},
+        {"created_at": now - dt.timedelta(days=300)},
+        {},
+    ]
+    defaults = {
+        "purpose": "Keeps the lights on.",
+        "runbook_url": "https://wiki.example.com/r",
+        "monthly_cost": Decimal("100"),
+        "monthly_value": Decimal("500"),
+        "phase_entered_at": now,
+        "created_at": now,
+    }
+    ops = Operation.objects.bulk_create(
+        Operation(
+            name=f"bulk {team.pk} {i}",
+            team=team,
+            owner=owner,
+            **{**defaults, **shapes[i % len(shapes)]},
+        )
+        for i in range(n)
+    )
+    through = Operation.performers.through
+    through.objects.bulk_create(
+        through(operation_id=op.pk, user_id=user.pk)
+        for i, op in enumerate(ops)
+        for user in people[: i % 3]
+    )
+    return ops
+
+
+def scan_queries():
+    with CaptureQueriesContext(connection) as ctx:
+        result = run_scan()
+    return len(ctx.captured_queries), result
+
+
+def test_query_count_does_not_grow_with_operations():
+    owner, people = UserFactory(), UserFactory.create_batch(2)
+    bulk_operations(10, TeamFactory(), owner, people)
+    small, small_result = scan_queries()
+    bulk_operations(1000, TeamFactory(), owner, people)
+    ScanRun.objects.all().delete()  # both measured as the first run of a day
+    large, large_result = scan_queries()
+    assert large_result.opened > 500 and large_result.operation_count == 1010
+    assert small == large, (small, large)
+    assert large <= 22  # PostgreSQL adds its lock, JIT switch and ANALYZE
+    # The later runs of the day only open and resolve: fewer queries, and as many.
+    quiet, quiet_result = scan_queries()
+    assert quiet < large and quiet_result.opened == quiet_result.resolved == 0
+    bulk_operations(1000, TeamFactory(), owner, people)
+    later, _ = scan_queries()
+    assert later == quiet
+
+
+def test_only_the_first_full_run_of_a_day_rewords_reasons():
+    op = OperationFactory.days_in_phase(70)
+    run_scan()
+    Flag.objects.filter(operation=op).update(detail="stale words")
+    assert run_scan().refreshed == 0  # later the same day: wording left alone
+    with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
+        assert run_scan().refreshed == 1
+    assert (
+        open_flag(op, FlagKind.STALLED).detail == "in launch for 71 days, 11 past the 60-day limit"
+    )
+
+
+def test_records_of_old_runs_are_forgotten_once_a_day_flags_stay(settings):
+    settings.OPS_SCAN_HISTORY_DAYS = 30
+    op = OperationFactory.days_in_phase(70)
+    first = run_scan()
+    run_scan()  # the same day: nothing forgotten
+    assert ScanRun.objects.count() == 2
+    with time_machine.travel(timezone.now() + dt.timedelta(days=30, hours=1)):
+        latest = run_scan()
+    assert list(ScanRun.objects.values_list("pk", flat=True)) == [latest.run_id]
+    assert first.run_id != latest.run_id
+    assert open_flag(op, FlagKind.STALLED).opened_at == first.as_of
+
+
+def test_the_scan_never_saves_row_by_row(django_assert_max_num_queries):
+    bulk_operations(300, TeamFactory(), UserFactory(), UserFactory.create_batch(2))
+    with django_assert_max_num_queries(22):
+        result = run_scan()
+    assert result.opened > 200
+    inserts = Flag.objects.values("opened_at").distinct().count()
+    assert inserts == 1  # every flag stamped with the run's one moment
+
+
+# --- crashes and races -----------------------------------------------------------
+
+
+def test_a_run_killed_half_way_changes_nothing_and_the_next_run_does_the_job(monkeypatch):
+    ops = some_operations_for_every_rule()
+    stale = Flag.objects.create(operation=ops[-1], kind=FlagKind.STALLED, detail="no longer true")
+    real_open = scan._insert_flags_sql  # how every path opens flags
+    calls = []
+
+    def open_then_die(rule, *args, **kwargs):
+        calls.append(rule.kind)
+        if len(calls) == 3:
+            raise RuntimeError("worker killed")
+        return real_open(rule, *args, **kwargs)
+
+    monkeypatch.setattr(scan, "_insert_flags_sql", open_then_die)
+    with pytest.raises(RuntimeError, match="worker killed"):
+        run_scan()
+    assert calls == [FlagKind.STALLED, FlagKind.DUE_SOON, FlagKind.UNJUSTIFIED]
+    # The two flags opened and the one resolved before the crash were rolled back.
+    assert list(Flag.objects.values_list("pk", "resolved_at")) == [(stale.pk, None)]
+    crashed = ScanRun.objects.get()
+    assert crashed.finished_at is None and crashed.status == ScanStatus.FAILED
+    assert "worker killed" in crashed.error
+
+    monkeypatch.setattr(scan, "_insert_flags_sql", real_open)
+    result = run_scan()
+    assert result.opened == 4 and result.resolved == 1
+    assert Flag.objects.open().count() == 4
+    stale.refresh_from_db()
+    assert stale.resolved_at is not None
+    assert ScanRun.objects.filter(status=ScanStatus.SUCCEEDED).count() == 1
+
+
+def run_in_threads(*targets):
+    """Run each callable in its own thread and database connection, all at once."""
+    barrier = threading.Barrier(len(targets))
+    results, errors = [None] * len(targets), []
+
+    def call(i, target):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = target()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=call, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_scans_at_once_make_no_duplicates_and_no_errors():
+    owner, people = UserFactory(), UserFactory.create_batch(2)
+    ops = bulk_operations(600, TeamFactory(), owner, people)
+    # Some open flags that must be resolved, so that both runs have writing to do.
+    Flag.objects.bulk_create(
+        Flag(operation=op, kind=FlagKind.PERSON_DEPENDENT, detail="old") for op in ops[5::6]
+    )
+    first, second, partial = run_in_threads(
+        run_scan, run_scan, lambda: run_scan(operation_ids=[op.pk for op in ops[:50]])
+    )
+    duplicates = (
+        Flag.objects.open().values("operation", "kind").annotate(n=Count("pk")).filter(n__gt=1)
+    )
+    assert not duplicates.exists()
+    expected = {
+        (op.pk, f.kind)
+        for op in rules.with_performer_count(Operation.objects.all())
+        for f in rules.findings(op)
+    }
+    assert set(Flag.objects.open().values_list("operation_id", "kind")) == expected
+    assert first.opened + second.opened + partial.opened == len(expected)
+    assert first.resolved + second.resolved + partial.resolved == len(ops[5::6])
+    assert ScanRun.objects.filter(status=ScanStatus.SUCCEEDED).count() == 3
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_waits_for_the_one_running():
+    OperationFactory.days_in_phase(70)
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [scan.SCAN_LOCK_KEY])
+        done = threading.Event()
+
+        def scan_then_signal():
+            try:
+                run_scan()
+            finally:
+                done.set()
+                connections.close_all()
+
+        thread = threading.Thread(target=scan_then_signal)
+        thread.start()
+        assert not done.wait(0.7), "the scan should wait while another holds the lock"
+        assert Flag.objects.count() == 0
+        with holder.cursor() as cursor:
+            cursor.execute("COMMIT")
+        assert done.wait(10)
+        thread.join()
+    finally:
+        holder.close()
+    assert Flag.objects.open().count() == 1
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_flag_resolved_meanwhile_keeps_the_moment_it_was_resolved():
+    """The scan finds a flag to resolve while another transaction resolves it first:
+    the scan waits for that row, sees it resolved, and leaves it as it is."""
+    op = OperationFactory(phase=Phase.STANDARDIZE, runbook_url="https://runbook", performers=[])
+    op.performers.set(UserFactory.create_batch(2))
+    stale = Flag.objects.create(operation=op, kind=FlagKind.STALLED, detail="old")
+    earlier = timezone.now() - dt.timedelta(minutes=5)
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "UPDATE maturity_flag SET resolved_at = %s WHERE id = %s", [earlier, stale.pk]
+            )
+        done = threading.Event()
+
+        def scan_then_signal():
+            try:
+                run_scan()
+            finally:
+                done.set()
+                connections.close_all()
+
+        thread = threading.Thread(target=scan_then_signal)
+        thread.start()
+        assert not done.wait(0.7), "the scan should wait for the row the other one holds"
+        with holder.cursor() as cursor:
+            cursor.execute("COMMIT")
+        assert done.wait(10)
+        thread.join()
+    finally:
+        holder.close()
+    stale.refresh_from_db()
+    assert stale.resolved_at == earlier
