@@ -487,7 +487,7 @@ def rule_conditions(on):
     beyond finding these rows (wording the reasons, comparing with the open
     flags, recording the run) is its cost over the limit.
     """
-    from opsmaturity.maturity.clock import day_start
+    from opsmaturity.lib.clock import day_start
     from opsmaturity.maturity.models import FlagKind
     from opsmaturity.operations.models import Operation
     from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, Phase

@@ -16,8 +16,8 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.clock import day_start, days_since, today
 from opsmaturity.maturity import rules
-from opsmaturity.maturity.clock import day_start, days_since, today
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot, not_snoozed
 from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, WORKING_PHASES, Phase

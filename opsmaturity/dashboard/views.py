@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from opsmaturity.core.htmx import render_page_or_partial
+from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.teams.models import Team
 
 from . import charts, metrics

@@ -28,8 +28,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from opsmaturity.dashboard import metrics
+from opsmaturity.lib.clock import today
 from opsmaturity.maturity import rules
-from opsmaturity.maturity.clock import today
 from opsmaturity.maturity.models import Flag, FlagKind
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import WORKING_PHASES

@@ -22,10 +22,10 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from opsmaturity.lib.clock import day_start, days_since, today
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import PAST_LAUNCH, WORKING_PHASES, Phase
 
-from .clock import day_start, days_since, today
 from .models import FlagKind
 
 

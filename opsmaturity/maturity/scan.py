@@ -69,11 +69,11 @@ from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
+from opsmaturity.lib.clock import day_start
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import Phase
 
 from . import rules
-from .clock import day_start
 from .models import Flag, FlagKind, ScanRun, ScanStatus
 
 log = logging.getLogger(__name__)

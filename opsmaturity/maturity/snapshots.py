@@ -16,9 +16,9 @@ from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
+from opsmaturity.lib.clock import day_start
 from opsmaturity.operations.models import Operation, PhaseTransition
 
-from .clock import day_start
 from .models import Snapshot
 
 log = logging.getLogger(__name__)

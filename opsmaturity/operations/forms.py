@@ -5,10 +5,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.core.widgets import QuickSelect
+from opsmaturity.lib.formatting import lazy_percent
+from opsmaturity.lib.people import PeopleChoiceField, PersonChoiceField, display_name
+from opsmaturity.lib.widgets import QuickSelect
 from opsmaturity.maturity.models import FlagKind
 from opsmaturity.teams.models import Membership, Team
 
@@ -17,19 +18,6 @@ from .models import MAX_MONEY, Operation
 from .phases import Phase
 
 User = get_user_model()
-
-
-def _percent(message, values):
-    return str(message) % {key: str(value) for key, value in values.items()}
-
-
-_lazy_percent = lazy(_percent, str)
-
-
-def lazy_percent(message, **values):
-    """``message % values``, done when shown, so that it is in the reader's language
-    (fields are built once, at import, when no language is active)."""
-    return _lazy_percent(message, values)
 
 
 def money_field(label, help_text):
@@ -52,23 +40,6 @@ def money_field(label, help_text):
         },
         widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
     )
-
-
-def person_label(user):
-    name = user.get_full_name() or user.username
-    if not user.is_active:
-        return _("%(name)s (left)") % {"name": name}
-    return name
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user):
-        return person_label(user)
-
-
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, user):
-        return person_label(user)
 
 
 class OperationForm(forms.ModelForm):
@@ -194,7 +165,7 @@ class OperationForm(forms.ModelForm):
             self.add_error(
                 "owner",
                 _("%(person)s is not in %(team)s; choose someone from the team.")
-                % {"person": owner.get_full_name() or owner.username, "team": team.name},
+                % {"person": display_name(owner), "team": team.name},
             )
         if team and name:
             clash = Operation.objects.filter(team=team, name__iexact=name)
@@ -251,7 +222,7 @@ def _display(value):
     if value in (None, ""):
         return "—"
     if isinstance(value, User):
-        return value.get_full_name() or value.username
+        return display_name(value)
     return str(value)
 
 

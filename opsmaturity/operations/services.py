@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from opsmaturity.maturity.clock import day_start
+from opsmaturity.lib.clock import day_start
 from opsmaturity.maturity.rules import IllegalMove, classify_move
 from opsmaturity.maturity.scan import run_scan
 

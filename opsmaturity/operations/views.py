@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from opsmaturity.core.htmx import render_page_or_partial
+from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity.rules import IllegalMove, classify_move
 
 from . import services

@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.people import PersonChoiceField, display_name
+
 from .access import plannable_people, role_teams
 from .models import (
     MAX_LEVEL,
@@ -27,10 +29,6 @@ LEVEL_MESSAGES = {
 }
 
 
-def person_name(user):
-    return user.get_full_name() or user.username
-
-
 def level_choices(minimum=MIN_LEVEL):
     return [(level.value, f"{level.value} · {level.label}") for level in Level if level >= minimum]
 
@@ -51,11 +49,6 @@ def level_field(label, *, minimum=MIN_LEVEL, help_text=""):
             "max_value": message,
         },
     )
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user):
-        return person_name(user)
 
 
 class SkillChoiceField(forms.ModelChoiceField):
@@ -278,7 +271,7 @@ class LearningPlanForm(forms.ModelForm):
                 self.add_error(
                     "skill",
                     _("%(person)s already has an open plan for %(skill)s: update that one.")
-                    % {"person": person_name(person), "skill": skill.name},
+                    % {"person": display_name(person), "skill": skill.name},
                 )
             elif goal is not None and not self.instance.pk:
                 current = (

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from opsmaturity.lib.people import display_name
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Membership, Role
@@ -47,10 +48,6 @@ def gap_status(required, best):
     if shortfall <= 0:
         return MET
     return SHORT if shortfall == 1 else FAR
-
-
-def display_name(user):
-    return user.get_full_name() or user.username
 
 
 @dataclass

@@ -13,7 +13,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from opsmaturity.core.htmx import render_page_or_partial
+from opsmaturity.lib.htmx import render_page_or_partial
+from opsmaturity.lib.people import display_name
 from opsmaturity.teams.models import Membership, Team
 from opsmaturity.teams.roles import managed_team_ids, team_roles
 
@@ -36,7 +37,6 @@ from .forms import (
     LevelProposalForm,
     RequirementForm,
     SkillForm,
-    person_name,
 )
 from .models import (
     LEVEL_DESCRIPTIONS,
@@ -143,7 +143,7 @@ def level_confirm(request, team_pk, pk):
             error = str(exc)
         else:
             notice = _("Confirmed: %(person)s, %(skill)s at level %(level)s.") % {
-                "person": person_name(skill_level.user),
+                "person": display_name(skill_level.user),
                 "skill": skill_level.skill.name,
                 "level": confirmed.level,
             }

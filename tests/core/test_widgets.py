@@ -4,7 +4,7 @@ import pytest
 from django import forms
 from django.test.html import parse_html
 
-from opsmaturity.core.widgets import QuickSelect
+from opsmaturity.lib.widgets import QuickSelect
 from opsmaturity.operations.forms import OperationFilterForm
 from tests.operations.factories import OperationFactory
 from tests.teams.factories import UserFactory

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from opsmaturity.maturity.clock import day_start
+from opsmaturity.lib.clock import day_start
 from opsmaturity.maturity.models import Snapshot
 from opsmaturity.maturity.snapshots import backfill_snapshots, take_snapshot
 from opsmaturity.operations.models import Operation, PhaseTransition
