@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "opsmaturity.dashboard",
     "opsmaturity.digests",
     "opsmaturity.organization",
+    "opsmaturity.tooling",
 ]
 
 MIDDLEWARE = [

@@ -159,8 +159,7 @@ class Operation(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        # One spelling of "no purpose" for the rules: white space alone is empty.
-        self.purpose = (self.purpose or "").strip()
+        self.normalize()
         self.updated_at = timezone.now()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
@@ -177,6 +176,13 @@ class Operation(models.Model):
     def get_absolute_url(self):
         return reverse("operations:detail", args=[self.pk])
 
+    def normalize(self):
+        """One spelling of each text, whoever writes the row (forms, services, bulk
+        writers): the name's white space collapsed, and the purpose stripped, so
+        that white space alone is no purpose for the rules."""
+        self.name = " ".join((self.name or "").split())
+        self.purpose = (self.purpose or "").strip()
+
     @classmethod
     def from_db(cls, db, field_names, values):
         operation = super().from_db(db, field_names, values)
@@ -185,8 +191,8 @@ class Operation(models.Model):
         return operation
 
     def clean_fields(self, exclude=None):
-        # Strip first, so that a purpose of white space alone is blank, and refused.
-        self.purpose = (self.purpose or "").strip()
+        # Normalised first, so that a purpose of white space alone is blank, and refused.
+        self.normalize()
         super().clean_fields(exclude=exclude)
 
     @property

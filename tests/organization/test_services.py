@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opsmaturity.organization import services
-from opsmaturity.organization.demo import seed_organization
 from opsmaturity.organization.gap import team_gap
 from opsmaturity.organization.models import (
     JobRole,
@@ -25,6 +24,7 @@ from opsmaturity.organization.models import (
     SkillLevel,
 )
 from opsmaturity.teams.models import Membership, Role
+from opsmaturity.tooling.demo.organization import seed_organization
 from tests.organization.factories import (
     LearningPlanFactory,
     SkillFactory,

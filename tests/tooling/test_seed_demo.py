@@ -9,7 +9,6 @@ from django.core.management import CommandError, call_command
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from opsmaturity.core import demo
 from opsmaturity.maturity import rules
 from opsmaturity.maturity.rules import classify_move
 from opsmaturity.operations.models import (
@@ -20,6 +19,7 @@ from opsmaturity.operations.models import (
 )
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Membership, Role, Team
+from opsmaturity.tooling import demo
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

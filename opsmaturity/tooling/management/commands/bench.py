@@ -1,11 +1,12 @@
-"""python manage.py bench: the benchmark of ``make bench`` (see opsmaturity/core/bench.py)."""
+"""python manage.py bench: the benchmark of ``make bench`` (see opsmaturity/tooling/bench/)."""
 
 import argparse
 import signal
 
 from django.core.management.base import BaseCommand
 
-from opsmaturity.core import bench
+from opsmaturity.tooling.bench import constants, runner
+from opsmaturity.tooling.bench.children import run_child
 
 
 def _stop(signum, frame):
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--sizes",
-            default=",".join(f"{ops}:{teams}" for ops, teams in bench.SIZES),
+            default=",".join(f"{ops}:{teams}" for ops, teams in constants.SIZES),
             help="Operations:teams per size, comma-separated (default: %(default)s).",
         )
         parser.add_argument(
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--settle-seconds",
             type=int,
-            default=bench.SETTLE_SECONDS,
+            default=constants.SETTLE_SECONDS,
             help="At most this long, wait for the load average to fall before each size.",
         )
         # Internal: the bench runs the scan and the digests in a child process of its own.
@@ -41,12 +42,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, sizes, load_seconds, settle_seconds, child, child_out, **options):
         if child:
-            bench.run_child(child, child_out)
+            run_child(child, child_out)
             return
         signal.signal(signal.SIGTERM, _stop)
         parsed = tuple(
             (int(ops), int(teams)) for ops, teams in (item.split(":") for item in sizes.split(","))
         )
-        bench.Bench(
+        runner.Bench(
             self.stdout, sizes=parsed, load_seconds=load_seconds, settle_seconds=settle_seconds
         ).run()

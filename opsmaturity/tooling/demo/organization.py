@@ -27,21 +27,20 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from opsmaturity.teams.models import Membership, Role
-
-from .models import (
-    Horizon,
+from opsmaturity.organization.models import (
     JobRole,
     LearningPlan,
     LevelChange,
     LevelChangeKind,
     PlanStatus,
     RequiredSkill,
-    RoleStatus,
     Skill,
     SkillCategory,
     SkillLevel,
 )
+from opsmaturity.teams.models import Membership, Role
+
+from .data import ORGANISATION_ROLES, PLAN_NOTES, PROPOSAL_NOTES, SKILLS, TEAM_ROLES
 
 OPS, AUTO, DATA, MGMT = (
     SkillCategory.OPERATIONS,
@@ -49,86 +48,12 @@ OPS, AUTO, DATA, MGMT = (
     SkillCategory.DATA,
     SkillCategory.MANAGEMENT,
 )
-SKILLS = (
-    # name, category, description
-    ("Written workflows", OPS, "Writes a runbook anyone can follow without judgement."),
-    ("Customer communication", OPS, "Explains, apologises and resolves by mail, chat and phone."),
-    ("Exception handling", OPS, "Handles the cases the workflow does not cover, and records them."),
-    ("Outsourcing management", OPS, "Hands work to a contractor with a clear brief and checks it."),
-    ("Spreadsheet automation", AUTO, "Formulas, macros and lookups that replace manual copying."),
-    ("Python scripting", AUTO, "Small scripts that move, check and transform data."),
-    ("No-code workflow tools", AUTO, "RPA and workflow tools: Zapier, Power Automate, UiPath."),
-    ("SaaS configuration", AUTO, "Sets up and maintains the team's SaaS tools and integrations."),
-    ("SQL", DATA, "Pulls and checks data from the data platform."),
-    ("Dashboards and metrics", DATA, "Defines a metric and builds the dashboard that tracks it."),
-    ("Data platform basics", DATA, "Knows where each operation's data lives and how it flows."),
-    ("Process improvement", MGMT, "Measures a process, finds the waste, runs the change."),
-    ("Business case and cost", MGMT, "Puts cost and value on a change and argues for it."),
-    ("Project leadership", MGMT, "Leads a cross-team project to a date."),
-)
-TEAM_ROLES = (
-    # name, status, horizon, description, {skill: level}
-    (
-        "Operator",
-        RoleStatus.CURRENT,
-        None,
-        "Runs the team's operations day to day, by the written workflow.",
-        {"Written workflows": 2, "Customer communication": 2, "Exception handling": 2},
-    ),
-    (
-        "Automation promoter",
-        RoleStatus.PLANNED,
-        Horizon.ONE_YEAR,
-        "Takes standardized operations into tools and scripts, and keeps them running.",
-        {
-            "Written workflows": 3,
-            "Python scripting": 3,
-            "No-code workflow tools": 3,
-            "SaaS configuration": 2,
-            "SQL": 2,
-        },
-    ),
-)
-ORGANISATION_ROLES = (
-    (
-        "Growth planner",
-        RoleStatus.PLANNED,
-        Horizon.THREE_YEARS,
-        "Plans where operations go next: which to automate, outsource or retire, and why.",
-        {
-            "Process improvement": 3,
-            "Business case and cost": 3,
-            "Dashboards and metrics": 3,
-            "SQL": 2,
-            "Project leadership": 2,
-        },
-    ),
-    (
-        "Data platform steward",
-        RoleStatus.PLANNED,
-        Horizon.FIVE_YEARS,
-        "Puts every operation's data on the data platform and keeps it trustworthy.",
-        {"Data platform basics": 3, "SQL": 3, "Python scripting": 2, "Dashboards and metrics": 2},
-    ),
-)
 # How levels are spread per category: (probability of having any level, lowest, highest).
 PROFILE = {OPS: (0.95, 1, 4), AUTO: (0.55, 0, 3), DATA: (0.5, 0, 3), MGMT: (0.45, 0, 3)}
 # Some people are already the team's automation enthusiasts.
 ENTHUSIAST_SHARE = 0.2
 PENDING_SHARE = 0.15
 PLAN_SHARE = 0.5
-PROPOSAL_NOTES = (
-    "Did this on my own for last month's closing.",
-    "Finished the course and used it on the refunds queue.",
-    "Trained the two new joiners on it.",
-    "Built the weekly report with it; nobody had to help.",
-)
-PLAN_NOTES = (
-    "Internal course, then automate one of the team's standardized operations.",
-    "Pairing with the data team two afternoons a month.",
-    "Online course and a small script for the monthly reconciliation.",
-    "Shadowing the automation promoter of another team.",
-)
 
 
 @dataclass

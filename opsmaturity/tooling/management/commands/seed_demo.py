@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from opsmaturity.core import demo
 from opsmaturity.maturity.scan import run_scan
 from opsmaturity.maturity.snapshots import backfill_snapshots, take_snapshot
+from opsmaturity.tooling import demo
 
 
 class Command(BaseCommand):

@@ -1,0 +1,17 @@
+"""The sizes and repetitions of the benchmark, shared by its modules."""
+
+SIZES = ((1_000, 20), (10_000, 60), (100_000, 200))
+MANAGED_TEAMS = 5
+DIGEST_RECIPIENTS = 1_000
+DIGEST_MANAGER_SHARE = 0.1  # the same mix at every size: 100 managers, 900 others
+BENCH_MANAGER = "bench.manager"
+DB_PREFIX = "opsbench"
+
+VIEW_RUNS = 7
+SCAN_FIRST_RUNS = 3
+SCAN_SECOND_RUNS = 5
+SNAPSHOT_RUNS = 5
+
+SEED_TIMEOUT = 240
+CHILD_TIMEOUT = 420
+SETTLE_SECONDS = 30  # at most, waiting for the load average to come down before a size
