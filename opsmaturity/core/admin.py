@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.teams.roles import is_manager, managed_team_ids
+from opsmaturity.teams import access
 
 
 class OpsAdminSite(admin.AdminSite):
@@ -20,7 +20,7 @@ class OpsAdminSite(admin.AdminSite):
     index_title = _("Registry administration")
 
     def has_permission(self, request):
-        return request.user.is_active and is_manager(request.user)
+        return access.may_use_admin(request.user)
 
     def login(self, request, extra_context=None):
         # One sign-in page for the app and the admin, open to managers too.
@@ -37,7 +37,7 @@ class ManagerReadOnly:
     team_field = None
 
     def _manager_only(self, request):
-        return not request.user.is_staff and bool(managed_team_ids(request.user))
+        return access.admin_read_only(request.user)
 
     def has_module_permission(self, request):
         return self._manager_only(request) or super().has_module_permission(request)
@@ -59,7 +59,8 @@ class ManagerReadOnly:
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if self._manager_only(request) and self.team_field:
-            queryset = queryset.filter(**{f"{self.team_field}__in": managed_team_ids(request.user)})
+            team_ids = access.managed_team_ids(request.user)
+            queryset = queryset.filter(**{f"{self.team_field}__in": team_ids})
         return queryset
 
     def _in_managed_teams(self, request, obj):

@@ -2,12 +2,12 @@ from functools import partial
 
 from django.conf import settings
 
-from opsmaturity.teams.roles import is_manager
+from opsmaturity.teams.access import may_use_admin
 
 
 def ops(request):
     return {
         "OPS_CURRENCY": settings.OPS_CURRENCY,
         # A callable: templates call it only where they ask, once per request.
-        "can_use_admin": partial(is_manager, request.user),
+        "can_use_admin": partial(may_use_admin, request.user),
     }

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from opsmaturity.teams.models import Team
+from opsmaturity.teams.access import is_manager
 
 from .broker import broker_state
 
@@ -44,7 +44,7 @@ def home(request):
     user = request.user
     if not user.is_authenticated:
         return redirect("login")
-    if user.is_staff or Team.objects.managed_by(user).exists():
+    if is_manager(user):
         return redirect("dashboard:index")
     return redirect("operations:list")
 

@@ -21,6 +21,7 @@ from opsmaturity.maturity import rules
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot, not_snoozed
 from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, WORKING_PHASES, Phase
+from opsmaturity.teams import access
 from opsmaturity.teams.models import Team
 
 ZERO = Decimal("0")
@@ -57,12 +58,9 @@ class Scope:
             return None
         if self.key == "team":
             return [self.team.pk]
-        teams = (
-            Team.objects.managed_by(self.user)
-            if self.key == "managed"
-            else (Team.objects.for_user(self.user))
-        )
-        return list(teams.values_list("pk", flat=True))
+        if self.key == "managed":
+            return sorted(access.managed_team_ids(self.user))
+        return sorted(access.member_team_ids(self.user))
 
     def narrow(self, queryset, team_field):
         """Keep the rows of ``queryset`` whose ``team_field`` is a team in scope."""

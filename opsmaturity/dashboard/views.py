@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from opsmaturity.lib.htmx import render_page_or_partial
-from opsmaturity.teams.models import Team
+from opsmaturity.teams import access
 
 from . import charts, metrics
 
@@ -14,7 +14,7 @@ def resolve_scope(request):
     ``?team=<id>`` narrows to one team the user may see; ``?scope=`` picks a group.
     """
     user = request.user
-    visible = Team.objects.all() if user.is_staff else Team.objects.for_user(user)
+    visible = access.visible_teams(user)
     team_id = request.GET.get("team", "")
     if team_id.isdigit():
         team = visible.filter(pk=team_id).first()
@@ -25,7 +25,7 @@ def resolve_scope(request):
     if key not in ("managed", "my_teams", "all") or (key == "all" and not user.is_staff):
         if user.is_staff:
             key = "all"
-        elif Team.objects.managed_by(user).exists():
+        elif access.is_manager(user):
             key = "managed"
         else:
             key = "my_teams"
@@ -48,10 +48,8 @@ def dashboard(request):
     trend = metrics.trend(scope)
     context = {
         "scope": scope,
-        "team_choices": (
-            Team.objects.all() if request.user.is_staff else Team.objects.for_user(request.user)
-        ),
-        "is_manager": request.user.is_staff or Team.objects.managed_by(request.user).exists(),
+        "team_choices": access.visible_teams(request.user),
+        "is_manager": access.is_manager(request.user),
         "period": period,
         "periods": [(key, label) for key, (_days, label) in metrics.PERIODS.items()],
         "stages": stages,

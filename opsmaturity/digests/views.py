@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from opsmaturity.teams import access
 
 from . import sending, tokens
 from .forms import PreferencesForm
@@ -24,9 +25,12 @@ def get_digest_user_or_deny(request):
     raw = request.GET.get("user", "")
     if not raw or raw == str(request.user.pk):
         return request.user
-    if not request.user.is_staff:
-        raise PermissionDenied(_("You can only preview your own digest."))
-    if not raw.isdigit():
+    person_id = int(raw) if raw.isdigit() else None
+    access.require(
+        access.can_preview_digest(request.user, person_id),
+        _("You can only preview your own digest."),
+    )
+    if person_id is None:
         raise Http404
     return get_object_or_404(get_user_model(), pk=raw)
 

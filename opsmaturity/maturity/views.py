@@ -1,7 +1,6 @@
 from celery.result import AsyncResult
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,9 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from opsmaturity.core.broker import BrokerUnavailable, publish
-from opsmaturity.operations.access import can_edit, can_manage, get_operation_for_edit
 from opsmaturity.operations.models import Operation
-from opsmaturity.teams.models import Team
+from opsmaturity.teams import access
 
 from . import exemptions
 from .forms import DecisionForm, SnoozeForm
@@ -21,13 +19,10 @@ from .tasks import scan_operations
 
 
 def _flag_for(user, pk, manage=False):
-    flag = get_object_or_404(
-        Flag.objects.select_related("operation", "operation__team"), pk=pk, resolved_at=None
-    )
-    allowed = can_manage(user, flag.operation) if manage else can_edit(user, flag.operation)
-    if not allowed:
-        raise PermissionDenied
-    return flag
+    """An open flag whose operation the user may change (or decide on, with ``manage``)."""
+    allowed = access.can_manage_operation if manage else access.can_edit_operation
+    flags = Flag.objects.open().select_related("operation", "operation__team")
+    return access.get_or_deny(flags, pk, lambda u, flag: allowed(u, flag.operation), user)
 
 
 @login_required
@@ -35,7 +30,7 @@ def _flag_for(user, pk, manage=False):
 def snooze(request, pk):
     """A manager snoozes the flag; a member of the team asks a manager to."""
     flag = _flag_for(request.user, pk)
-    manager = can_manage(request.user, flag.operation)
+    manager = access.can_manage_operation(request.user, flag.operation)
     form = SnoozeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         action = exemptions.grant_snooze if manager else exemptions.request_snooze
@@ -120,16 +115,15 @@ def _send_check(request, operation_ids, back):
 @login_required
 @require_POST
 def check_operation(request, pk):
-    operation = get_operation_for_edit(request.user, pk)
+    operations = Operation.objects.all()
+    operation = access.get_or_deny(operations, pk, access.can_edit_operation, request.user)
     return _send_check(request, [operation.pk], operation.get_absolute_url())
 
 
 @login_required
 @require_POST
 def check_team(request, team_pk):
-    user = request.user
-    teams = Team.objects.all() if user.is_staff else Team.objects.for_user(user)
-    team = get_object_or_404(teams, pk=team_pk)
+    team = get_object_or_404(access.visible_teams(request.user), pk=team_pk)
     ids = list(Operation.objects.filter(team=team).active().values_list("pk", flat=True))
     back = request.POST.get("next") or reverse("dashboard:index")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}):

@@ -11,9 +11,9 @@ from opsmaturity.lib.formatting import lazy_percent
 from opsmaturity.lib.people import PeopleChoiceField, PersonChoiceField, display_name
 from opsmaturity.lib.widgets import QuickSelect
 from opsmaturity.maturity.models import FlagKind
+from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
 
-from .access import can_manage, editable_teams
 from .models import MAX_MONEY, Operation
 from .phases import Phase
 
@@ -102,7 +102,7 @@ class OperationForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        teams = editable_teams(user)
+        teams = access.editable_teams(user)
         if self.instance.pk:
             teams = teams | Team.objects.filter(pk=self.instance.team_id)
         self.fields["team"].queryset = teams.distinct()
@@ -125,7 +125,7 @@ class OperationForm(forms.ModelForm):
         self.fields["monthly_volume"].max_value = 10**9
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
-            if not can_manage(user, self.instance):
+            if not access.can_manage_operation(user, self.instance):
                 # Reassigning owners is a manager's call.
                 self.fields["owner"].disabled = True
                 self.fields["owner"].help_text = _("A manager of the team can reassign it.")
@@ -240,16 +240,11 @@ class MoveForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, operation, allow_retire, **kwargs):
+    def __init__(self, *args, operation, user, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = []
-        for phase in Phase:
-            if phase == operation.phase:
-                continue
-            if (phase == Phase.RETIRE or operation.phase == Phase.RETIRE) and not allow_retire:
-                continue
-            choices.append((phase.value, phase.label))
-        self.fields["to_phase"].choices = choices
+        self.fields["to_phase"].choices = [
+            (phase, Phase(phase).label) for phase in access.move_targets(user, operation, Phase)
+        ]
         self.fields["version"].initial = operation.version
         nxt = Phase(operation.phase).next
         if nxt is not None and not self.is_bound:

@@ -4,7 +4,7 @@ from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption
 from opsmaturity.maturity.rules import standing, with_performer_count
-from opsmaturity.teams.models import Team
+from opsmaturity.teams import access
 
 from .forms import SORTS, OperationFilterForm
 from .models import Operation
@@ -42,9 +42,9 @@ def in_scope(operations, user, scope):
     if scope == "all":
         return operations
     if scope == "my_teams":
-        return operations.filter(team__in=Team.objects.for_user(user))
+        return operations.filter(team_id__in=access.member_team_ids(user))
     if scope == "managed":
-        return operations.filter(team__in=Team.objects.managed_by(user))
+        return operations.filter(team_id__in=access.managed_team_ids(user))
     if scope == "me":
         return operations.run_by(user)
     return operations.for_user(user)

@@ -9,25 +9,27 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity.rules import IllegalMove, classify_move
+from opsmaturity.teams import access
 
 from . import services
-from .access import (
-    can_edit,
-    can_manage,
-    editable_teams,
-    get_operation_for_edit,
-)
 from .forms import MoveForm, OperationForm, PurposeReviewForm
 from .lists import PAGE_SIZE, filtered_operations, open_flags_prefetch, page_rows
 from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
 from .phases import Phase
 
 
+def operation_for_edit(request, pk):
+    """The operation, if the user may change it: 404 when missing, 403 when not theirs."""
+    operations = Operation.objects.select_related("team", "owner")
+    return access.get_or_deny(operations, pk, access.can_edit_operation, request.user)
+
+
 @login_required
 def operation_list(request):
     form, queryset = filtered_operations(request.user, request.GET)
     page = Paginator(page_rows(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filters": form, "page": page, "can_create": editable_teams(request.user).exists()}
+    can_create = access.editable_teams(request.user).exists()
+    context = {"filters": form, "page": page, "can_create": can_create}
     return render_page_or_partial(request, "operations/list.html", "results", context)
 
 
@@ -60,8 +62,8 @@ def operation_detail(request, pk):
         "operation": operation,
         "phase": Phase(operation.phase),
         "checklist": checklist(operation),
-        "can_edit": can_edit(request.user, operation),
-        "can_manage": can_manage(request.user, operation),
+        "can_edit": access.can_edit_operation(request.user, operation),
+        "can_manage": access.can_manage_operation(request.user, operation),
     }
     return render(request, "operations/detail.html", context)
 
@@ -81,7 +83,7 @@ def _validate_field(request, form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def operation_create(request):
-    if not editable_teams(request.user).exists():
+    if not access.editable_teams(request.user).exists():
         raise PermissionDenied(_("You are not in a team yet: ask a manager to add you."))
     form = OperationForm(request.POST or None, user=request.user)
     if request.method == "POST":
@@ -101,7 +103,7 @@ def operation_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def operation_edit(request, pk):
-    operation = get_operation_for_edit(request.user, pk)
+    operation = operation_for_edit(request, pk)
     form = OperationForm(request.POST or None, instance=operation, user=request.user)
     conflict = None
     if request.method == "POST":
@@ -131,14 +133,16 @@ def operation_edit(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def operation_move(request, pk):
-    operation = get_operation_for_edit(request.user, pk)
-    allow_retire = can_manage(request.user, operation)
-    form = MoveForm(request.POST or None, operation=operation, allow_retire=allow_retire)
+    operation = operation_for_edit(request, pk)
+    form = MoveForm(request.POST or None, operation=operation, user=request.user)
     conflict = False
     if request.method == "POST":
-        target = request.POST.get("to_phase")
-        if (target == Phase.RETIRE or operation.phase == Phase.RETIRE) and not allow_retire:
-            raise PermissionDenied(_("Only a manager of the team can retire or reinstate."))
+        target = request.POST.get("to_phase", "")
+        if target in Phase.values and target != operation.phase:
+            access.require(
+                access.can_move(request.user, operation, target),
+                _("Only a manager of the team can retire or reinstate."),
+            )
         if form.is_valid():
             try:
                 services.move_phase(
@@ -186,7 +190,7 @@ EVIDENCE_MAX = CriterionCheck._meta.get_field("evidence").max_length
 @login_required
 @require_POST
 def criterion_check(request, pk, criterion_pk):
-    operation = get_operation_for_edit(request.user, pk)
+    operation = operation_for_edit(request, pk)
     criterion = get_object_or_404(PhaseCriterion, pk=criterion_pk, is_active=True)
     evidence = request.POST.get("evidence", "").strip()
     try:
@@ -218,7 +222,7 @@ def criterion_check(request, pk, criterion_pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def purpose_review(request, pk):
-    operation = get_operation_for_edit(request.user, pk)
+    operation = operation_for_edit(request, pk)
     initial = {
         "monthly_value": operation.monthly_value,
         "monthly_cost": operation.monthly_cost,

@@ -4,8 +4,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.lib.people import PersonChoiceField, display_name
+from opsmaturity.teams import access
 
-from .access import plannable_people, role_teams
 from .models import (
     MAX_LEVEL,
     MIN_LEVEL,
@@ -102,7 +102,7 @@ class JobRoleForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         team = self.fields["team"]
-        team.queryset = role_teams(user)
+        team.queryset = access.role_teams(user)
         if user.is_staff:
             team.required = False
             team.empty_label = _("The whole organisation")
@@ -247,7 +247,9 @@ class LearningPlanForm(forms.ModelForm):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         people = self.fields["user"]
-        people.queryset = plannable_people(actor).order_by("first_name", "last_name", "username")
+        people.queryset = access.plannable_people(actor).order_by(
+            "first_name", "last_name", "username"
+        )
         if self.instance.pk:
             people.disabled = True
             people.queryset = User.objects.filter(pk=self.instance.user_id)

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opsmaturity.teams.models import Membership, Role, Team
+from opsmaturity.teams import access
+from opsmaturity.teams.models import Membership, Team
 
 from .models import (
     LearningPlan,
@@ -160,11 +161,7 @@ def levels_to_confirm(user):
     """Pending level proposals that ``user`` may confirm: those of people in a team the
     user manages (everyone's, for staff), never the user's own."""
     pending = SkillLevel.objects.pending().select_related("user", "skill")
-    if not user.is_staff:
-        managed = Membership.objects.filter(user=user, role=Role.MANAGER).values("team_id")
-        people = Membership.objects.filter(team_id__in=managed).values("user_id")
-        pending = pending.filter(user_id__in=people).exclude(user=user)
-    return pending.order_by("proposed_at", "id")
+    return access.confirmable_levels(user, pending).order_by("proposed_at", "id")
 
 
 def open_plan_exists(user_id, skill_id, exclude_pk=None):

@@ -15,21 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.lib.people import display_name
+from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
-from opsmaturity.teams.roles import managed_team_ids, team_roles
 
 from . import gap as gaps
 from . import services
-from .access import (
-    can_edit_role,
-    can_edit_skills,
-    can_manage_team,
-    get_level_for_confirm,
-    get_plan_for_edit,
-    get_role_for_edit,
-    get_skill_for_edit,
-    role_teams,
-)
 from .forms import (
     ConfirmLevelForm,
     JobRoleForm,
@@ -53,6 +43,15 @@ from .models import (
 INDEX_PENDING_SHOWN = 10
 
 
+def _may_edit_skill(user, skill):
+    return access.can_edit_skills(user)
+
+
+def _role_for_edit(request, pk):
+    roles = JobRole.objects.select_related("team")
+    return access.get_or_deny(roles, pk, access.can_edit_role, request.user)
+
+
 def levels_legend():
     return [(level, LEVEL_DESCRIPTIONS[level]) for level in Level]
 
@@ -61,7 +60,7 @@ def levels_legend():
 @require_GET
 def index(request):
     user = request.user
-    mine = team_roles(user)
+    mine = access.team_roles(user)
     teams = Team.objects.annotate(people=Count("memberships")).order_by("name")
     waiting = services.levels_to_confirm(user)
     to_confirm = list(waiting[:INDEX_PENDING_SHOWN])
@@ -71,7 +70,7 @@ def index(request):
     # Where each can be confirmed: a team of the person's that the user manages.
     places = Membership.objects.filter(user_id__in={sl.user_id for sl in to_confirm})
     if not user.is_staff:
-        places = places.filter(team_id__in=managed_team_ids(user))
+        places = places.filter(team_id__in=access.managed_team_ids(user))
     team_of = dict(places.order_by("-team_id").values_list("user_id", "team_id"))
     for skill_level in to_confirm:
         skill_level.team_id = team_of.get(skill_level.user_id)
@@ -89,8 +88,8 @@ def _gap_context(request, team, **extra):
     return {
         "team": team,
         "gap": gaps.team_gap(team),
-        "can_confirm": can_manage_team(user, team.pk),
-        "can_plan": can_manage_team(user, team.pk) or team.pk in team_roles(user),
+        "can_confirm": access.manages_team(user, team.pk),
+        "can_plan": access.can_plan_in(user, team.pk),
         "level_choices": list(Level),
         "legend": levels_legend(),
         "today": timezone.localdate(),
@@ -126,7 +125,8 @@ def team_gap_csv(request, team_pk):
 def level_confirm(request, team_pk, pk):
     """A manager confirms (or adjusts) a pending proposal, from the team's gap view."""
     team = get_object_or_404(Team, pk=team_pk)
-    skill_level = get_level_for_confirm(request.user, pk)
+    levels = SkillLevel.objects.select_related("user", "skill")
+    skill_level = access.get_or_deny(levels, pk, access.can_confirm_level, request.user)
     if not Membership.objects.filter(team=team, user_id=skill_level.user_id).exists():
         raise Http404
     form = ConfirmLevelForm(request.POST)
@@ -204,7 +204,7 @@ def my_skills(request):
 @require_http_methods(["GET", "POST"])
 def skill_list(request):
     """The shared skill catalogue; managers add to it here."""
-    may_edit = can_edit_skills(request.user)
+    may_edit = access.can_edit_skills(request.user)
     form = SkillForm(request.POST or None) if may_edit else None
     if request.method == "POST":
         if not may_edit:
@@ -225,7 +225,7 @@ def skill_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def skill_edit(request, pk):
-    skill = get_skill_for_edit(request.user, pk)
+    skill = access.get_or_deny(Skill.objects.all(), pk, _may_edit_skill, request.user)
     form = SkillForm(request.POST or None, instance=skill)
     if request.method == "POST" and form.is_valid() and _save_or_explain(form, "name"):
         messages.success(request, _("Saved."))
@@ -255,8 +255,8 @@ def role_list(request):
         .order_by("team__name", "status", "horizon_years", "name")
     )
     user = request.user
-    rows = [(role, can_edit_role(user, role)) for role in roles]
-    context = {"rows": rows, "can_create": role_teams(user).exists() or user.is_staff}
+    rows = [(role, access.can_edit_role(user, role)) for role in roles]
+    context = {"rows": rows, "can_create": access.can_create_roles(user)}
     return render(request, "organization/roles.html", context)
 
 
@@ -264,8 +264,7 @@ def role_list(request):
 @require_http_methods(["GET", "POST"])
 def role_create(request):
     user = request.user
-    if not (user.is_staff or role_teams(user).exists()):
-        raise PermissionDenied(_("Managers keep the roles of their teams."))
+    access.require(access.can_create_roles(user), _("Managers keep the roles of their teams."))
     initial = {}
     if request.GET.get("team", "").isdigit():
         initial["team"] = request.GET["team"]
@@ -283,7 +282,7 @@ def role_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def role_edit(request, pk):
-    role = get_role_for_edit(request.user, pk)
+    role = _role_for_edit(request, pk)
     form = JobRoleForm(request.POST or None, instance=role, user=request.user)
     if request.method == "POST" and form.is_valid() and _save_or_explain(form, "name"):
         messages.success(request, _("Saved."))
@@ -296,7 +295,7 @@ def _role_context(request, role, form=None):
     return {
         "role": role,
         "requirements": requirements,
-        "can_edit": can_edit_role(request.user, role),
+        "can_edit": access.can_edit_role(request.user, role),
         "form": form or RequirementForm(),
         "level_choices": list(Level)[1:],
         "legend": levels_legend(),
@@ -314,7 +313,7 @@ def role_detail(request, pk):
 @require_POST
 def requirement_set(request, pk):
     """Add a required skill to a role, or change the level it is required at."""
-    role = get_role_for_edit(request.user, pk)
+    role = _role_for_edit(request, pk)
     form = RequirementForm(request.POST)
     if form.is_valid():
         services.set_requirement(role, form.cleaned_data["skill"], form.cleaned_data["level"])
@@ -338,7 +337,7 @@ def requirement_set(request, pk):
 @login_required
 @require_POST
 def requirement_remove(request, pk, skill_pk):
-    role = get_role_for_edit(request.user, pk)
+    role = _role_for_edit(request, pk)
     skill = get_object_or_404(Skill, pk=skill_pk)
     if not services.remove_requirement(role, skill):
         raise Http404
@@ -396,7 +395,8 @@ def plan_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_edit(request, pk):
-    plan = get_plan_for_edit(request.user, pk)
+    plans = LearningPlan.objects.select_related("user", "skill")
+    plan = access.get_or_deny(plans, pk, access.can_edit_plan, request.user)
     form = LearningPlanForm(request.POST or None, instance=plan, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:

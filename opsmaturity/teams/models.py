@@ -8,16 +8,6 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("Manager")
 
 
-class TeamQuerySet(models.QuerySet):
-    def for_user(self, user):
-        """The teams a user belongs to, in any role."""
-        return self.filter(pk__in=Membership.objects.filter(user=user).values("team_id"))
-
-    def managed_by(self, user):
-        managed = Membership.objects.filter(user=user, role=Role.MANAGER).values("team_id")
-        return self.filter(pk__in=managed)
-
-
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
@@ -25,8 +15,6 @@ class Team(models.Model):
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    objects = TeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -40,9 +40,7 @@ def _plan(*steps):
         owner_id=1,
         name="Invoice matching",
         purpose="Match every invoice.",
-        steps=[
-            Step(phase, start + dt.timedelta(days=days), note) for phase, days, note in steps
-        ],
+        steps=[Step(phase, start + dt.timedelta(days=days), note) for phase, days, note in steps],
         cost=1000,
         value=2000,
     )

@@ -118,10 +118,10 @@ def test_fixed_demo_logins_and_people():
 
     manager = User.objects.get(username="manager")
     assert manager.check_password("manager")
-    assert Team.objects.managed_by(manager).count() >= 3
+    assert manager.memberships.filter(role=Role.MANAGER).count() >= 3
     member = User.objects.get(username="member")
     assert member.check_password("member")
-    assert 1 <= Team.objects.for_user(member).count() <= 2
+    assert 1 <= member.memberships.count() <= 2
     assert Operation.objects.filter(owner=member).exists()
     admin = User.objects.get(username="admin")
     assert admin.check_password("admin") and admin.is_staff and admin.is_superuser

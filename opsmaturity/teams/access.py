@@ -1,0 +1,224 @@
+"""Who may do what: the one place every view, form, admin and service asks.
+
+Roles: a person is a *member* or a *manager* of each of their teams; *staff* may do
+everything. Every signed-in person may read every operation and the team plan.
+
+- Operations: the members of its team (any role) edit it, tick its criteria, move
+  it forward, backward or skip, and ask for a snooze of its flags; a manager of
+  its team also reassigns its owner or team, retires and reinstates it, and grants,
+  declines or lifts snoozes.
+- The team plan: people propose their own levels and keep their own learning
+  plans; a manager of one of a person's teams confirms that person's levels (never
+  their own) and keeps their plans; any manager keeps the shared skill catalogue;
+  the managers of a team keep its roles; staff keep the organisation-wide ones.
+- A weekly digest is previewed by its reader, or by staff for anyone.
+
+The questions take plain objects and look only at their ids (``team_id``,
+``user_id``), so this module imports no other app. A person's roles are read once
+per request and kept on the user object. ``get_or_deny`` turns an answer into the
+HTTP one: a missing object is a 404, a forbidden change a 403.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from .models import Membership, Role, Team
+
+RETIRE = "retire"  # the phase key (operations.phases.Phase.RETIRE), without the import
+
+
+# --- a person's roles ----------------------------------------------------------------
+
+
+def team_roles(user):
+    """{team id: 'manager' or 'member'}; read once, then kept on the user for the request."""
+    roles = getattr(user, "_team_roles", None)
+    if roles is None:
+        roles = (
+            dict(user.memberships.values_list("team_id", "role")) if user.is_authenticated else {}
+        )
+        user._team_roles = roles
+    return roles
+
+
+def role_in(user, team_id):
+    """'manager', 'member' or None for one team."""
+    return team_roles(user).get(team_id)
+
+
+def member_team_ids(user):
+    """The teams a person is in, in any role."""
+    return set(team_roles(user))
+
+
+def managed_team_ids(user):
+    """The teams a person manages (not every team for staff: use the querysets below)."""
+    return {team_id for team_id, role in team_roles(user).items() if role == Role.MANAGER}
+
+
+def is_manager(user):
+    """Staff, or a manager of at least one team: who sees the dashboard first."""
+    return user.is_authenticated and (user.is_staff or bool(managed_team_ids(user)))
+
+
+def manages_team(user, team_id):
+    return user.is_staff or team_id in managed_team_ids(user)
+
+
+def in_team(user, team_id):
+    return user.is_staff or team_id in team_roles(user)
+
+
+# --- teams -----------------------------------------------------------------------------
+
+
+def visible_teams(user):
+    """The teams a person looks at on the dashboard: all for staff, else their own."""
+    if user.is_staff:
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=member_team_ids(user))
+
+
+def editable_teams(user):
+    """The teams in which a person may record operations."""
+    return visible_teams(user)
+
+
+def managed_teams(user):
+    """The teams a person is a manager of (for staff too: only those)."""
+    return Team.objects.filter(pk__in=managed_team_ids(user))
+
+
+# --- operations ------------------------------------------------------------------------
+
+
+def can_edit_operation(user, operation):
+    """Edit, tick criteria, move (but not retire or reinstate), ask for a snooze."""
+    return in_team(user, operation.team_id)
+
+
+def can_manage_operation(user, operation):
+    """Reassign the owner or the team, retire, reinstate, decide on snoozes."""
+    return manages_team(user, operation.team_id)
+
+
+def can_move(user, operation, to_phase):
+    """Whether a person may make this move at all (the rules then say whether it is a
+    legal move, and whether it needs a note)."""
+    if RETIRE in (to_phase, operation.phase):
+        return can_manage_operation(user, operation)
+    return can_edit_operation(user, operation)
+
+
+def move_targets(user, operation, phases):
+    """The phases, of ``phases`` in order, a person may move the operation to."""
+    return [p for p in phases if p != operation.phase and can_move(user, operation, p)]
+
+
+# --- the team plan ---------------------------------------------------------------------
+
+
+def can_edit_skills(user):
+    """The skill catalogue is shared: any manager may add to it and correct it."""
+    return is_manager(user)
+
+
+def can_edit_role(user, role):
+    """A team's roles by its managers; the organisation-wide ones by staff."""
+    if user.is_staff:
+        return True
+    return role.team_id is not None and role.team_id in managed_team_ids(user)
+
+
+def can_create_roles(user):
+    return user.is_staff or bool(managed_team_ids(user))
+
+
+def role_teams(user):
+    """Teams for which a person may keep roles: all for staff."""
+    if user.is_staff:
+        return Team.objects.all()
+    return managed_teams(user)
+
+
+def managed_people(user):
+    """The ids of the people in the teams a person manages (a subquery)."""
+    return Membership.objects.filter(team_id__in=managed_team_ids(user)).values("user_id")
+
+
+def manages_person(user, person_id):
+    """Whether a person manages one of the teams another person is in."""
+    managed = managed_team_ids(user)
+    if not managed:
+        return False
+    return Membership.objects.filter(user_id=person_id, team_id__in=managed).exists()
+
+
+def can_confirm_level(user, skill_level):
+    """Staff, or a manager of one of the person's teams; nobody confirms their own level."""
+    if user.is_staff:
+        return True
+    return skill_level.user_id != user.pk and manages_person(user, skill_level.user_id)
+
+
+def confirmable_levels(user, levels):
+    """Of ``levels`` (a SkillLevel queryset), those the person may confirm."""
+    if user.is_staff:
+        return levels
+    return levels.filter(user_id__in=managed_people(user)).exclude(user_id=user.pk)
+
+
+def can_edit_plan(user, plan):
+    return user.is_staff or plan.user_id == user.pk or manages_person(user, plan.user_id)
+
+
+def can_plan_in(user, team_id):
+    """Whether a person may keep learning plans from a team's gap view."""
+    return in_team(user, team_id)
+
+
+def plannable_people(user):
+    """People for whom a person may keep learning plans: themselves and whom they manage."""
+    people = get_user_model().objects.filter(is_active=True)
+    if user.is_staff:
+        return people
+    return people.filter(Q(pk__in=managed_people(user)) | Q(pk=user.pk))
+
+
+# --- digests -----------------------------------------------------------------------------
+
+
+def can_preview_digest(user, person_id):
+    return user.is_staff or person_id == user.pk
+
+
+# --- the admin ---------------------------------------------------------------------------
+
+
+def may_use_admin(user):
+    """Staff administer; managers browse their teams read-only."""
+    return user.is_active and is_manager(user)
+
+
+def admin_read_only(user):
+    """A manager who is not staff: the admin shows them their teams, read-only."""
+    return not user.is_staff and bool(managed_team_ids(user))
+
+
+# --- from an answer to HTTP ----------------------------------------------------------------
+
+
+def get_or_deny(queryset, pk, allowed, user):
+    """The object, 404 when it does not exist, 403 when ``allowed(user, obj)`` says no."""
+    obj = get_object_or_404(queryset, pk=pk)
+    if not allowed(user, obj):
+        raise PermissionDenied
+    return obj
+
+
+def require(allowed, message=""):
+    """Raise a 403 with ``message`` unless ``allowed``."""
+    if not allowed:
+        raise PermissionDenied(message)
