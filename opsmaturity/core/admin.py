@@ -67,3 +67,17 @@ class ManagerReadOnly:
         if not self.team_field:
             return True
         return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+
+class ReadOnly:
+    """For a ModelAdmin or inline of history or of what a job writes: shown, never
+    added, changed or deleted from the admin (the app and the jobs write these rows)."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

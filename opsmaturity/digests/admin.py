@@ -1,23 +1,20 @@
 from django.contrib import admin
 
+from opsmaturity.core.admin import ReadOnly
+
 from .models import DigestDelivery, DigestSubscription
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(admin.ModelAdmin):
-    """History and work queue of the dispatcher: read-only, the dispatcher writes it."""
+class DigestDeliveryAdmin(ReadOnly, admin.ModelAdmin):
+    """History and work queue of the dispatcher: read-only, the dispatcher writes it.
+    Deleting one would reopen a week that was sent."""
 
     list_display = ["user", "period", "status", "attempts", "subject", "sent_at", "next_attempt_at"]
     list_filter = ["status", "period", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__username", "user__email", "subject"]
     list_select_related = ["user"]
     date_hierarchy = "period"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DigestSubscription)

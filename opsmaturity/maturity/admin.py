@@ -1,31 +1,27 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.core.admin import ManagerReadOnly
+from opsmaturity.core.admin import ManagerReadOnly, ReadOnly
 
 from .models import Flag, ScanRun, Snapshot
 
 
 @admin.register(Flag)
-class FlagAdmin(ManagerReadOnly, admin.ModelAdmin):
+class FlagAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
+    """Flags are opened and resolved by the scan; snoozes are asked for, granted and
+    lifted on the operation's page, where each step is recorded with its reason."""
+
     team_field = "operation__team"
 
-    list_display = ["operation", "kind", "detail", "opened_at", "resolved_at"]
+    list_display = ["operation", "kind", "detail", "opened_at", "resolved_at", "snoozed_until"]
     list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter), "operation__team"]
     search_fields = ["operation__name", "detail"]
     list_select_related = ["operation"]
     date_hierarchy = "opened_at"
-    readonly_fields = ["operation", "kind", "opened_at", "resolved_at", "detail"]
-
-    def has_add_permission(self, request):
-        return False  # flags are opened by the scan
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(ManagerReadOnly, admin.ModelAdmin):
+class SnapshotAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
     team_field = "team"
 
     list_display = ["date", "team", "phase", "count", "monthly_cost", "taken_at"]
@@ -33,16 +29,10 @@ class SnapshotAdmin(ManagerReadOnly, admin.ModelAdmin):
     date_hierarchy = "date"
     list_select_related = ["team"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ScanRun)
-class ScanRunAdmin(admin.ModelAdmin):
-    """The record of every scan: read-only, written by the scan itself."""
+class ScanRunAdmin(ReadOnly, admin.ModelAdmin):
+    """The record of every scan: written by the scan itself, which also prunes old ones."""
 
     list_display = [
         "started_at",
@@ -78,12 +68,3 @@ class ScanRunAdmin(admin.ModelAdmin):
         if duration is None:
             return "—"
         return _("%(seconds).1f s") % {"seconds": duration.total_seconds()}
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser  # pruning old runs is fine, rewriting them is not

@@ -1,90 +1,70 @@
+"""The registry in the admin: read freely, written only through the app's own form and services.
+
+Staff edit an operation with the same form as the app's page (``OperationForm``:
+its limits, its messages, the owner in the team, the version it was opened at)
+and the same services (``create_operation``, ``update_operation``: the row lock,
+the conflict check, the rescan of its flags). Phase moves, purpose reviews and
+criterion checks are made on the operation's pages, where each is recorded.
+"""
+
 from django import forms
 from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.core.admin import ManagerReadOnly
+from opsmaturity.core.admin import ManagerReadOnly, ReadOnly
+from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.maturity.models import Flag
 
+from .forms import OperationForm
 from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
-from .services import create_operation, refresh_flags
+from .services import create_operation, update_operation
 
 
-class TransitionInline(ManagerReadOnly, admin.TabularInline):
-    """The history of the operation, read-only: it is never rewritten."""
+class TransitionInline(ReadOnly, ManagerReadOnly, admin.TabularInline):
+    """The history of the operation: it is never rewritten."""
 
     model = PhaseTransition
     extra = 0
-    can_delete = False
     fields = ["at", "from_phase", "to_phase", "by", "note", "monthly_cost", "monthly_value"]
     readonly_fields = fields
     ordering = ["-at", "-id"]
     verbose_name_plural = _("history")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class FlagInline(ManagerReadOnly, admin.TabularInline):
+class FlagInline(ReadOnly, ManagerReadOnly, admin.TabularInline):
     model = Flag
     extra = 0
-    can_delete = False
-    fields = ["kind", "detail", "opened_at", "resolved_at"]
+    fields = ["kind", "opened_at", "resolved_at", "snoozed_until"]
     readonly_fields = fields
     ordering = ["resolved_at", "-opened_at"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
+class CheckInline(ReadOnly, ManagerReadOnly, admin.TabularInline):
+    """Who ticked which exit criterion, with what evidence: ticked on the move page."""
 
-class CheckInline(ManagerReadOnly, admin.TabularInline):
     model = CriterionCheck
     extra = 0
-    autocomplete_fields = ["checked_by"]
+    fields = ["criterion", "checked_by", "checked_at", "evidence"]
+    readonly_fields = fields
 
 
-class OperationAdminForm(forms.ModelForm):
-    """Carries the version the page was opened at, so that a stale save is refused."""
+class OperationAdminForm(OperationForm):
+    """The app's form; the version it was opened at travels as ``opened_version``, since
+    the admin builds its forms from model fields and ``version`` is not an editable one."""
 
+    version = None
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    runbook_url = forms.URLField(
-        label=_("runbook URL"), required=False, max_length=500, assume_scheme="https"
-    )
-
-    class Meta:
-        model = Operation
-        fields = [
-            "name",
-            "team",
-            "owner",
-            "purpose",
-            "launched_at",
-            "performers",
-            "runbook_url",
-            "monthly_volume",
-            "monthly_cost",
-            "monthly_value",
-            "purpose_reviewed_at",
-            "purpose_reviewed_by",
-        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["opened_version"].initial = self.instance.version
+            self.fields["opened_version"].required = True
 
     def clean(self):
         cleaned = super().clean()
-        opened = cleaned.get("opened_version")
-        if self.instance.pk and opened is not None and opened != self.instance.version:
-            raise forms.ValidationError(
-                _(
-                    "Someone else saved this operation after you opened it. Reload the page "
-                    "to see their changes; nothing of yours was saved."
-                )
-            )
+        cleaned["version"] = cleaned.get("opened_version")
         return cleaned
 
 
@@ -106,9 +86,16 @@ class OperationAdmin(ManagerReadOnly, admin.ModelAdmin):
     list_filter = ["phase", "team", ("runbook_url", admin.EmptyFieldListFilter)]
     search_fields = ["name", "purpose", "owner__username", "team__name"]
     list_select_related = ["team", "owner"]
-    autocomplete_fields = ["team", "owner", "performers", "purpose_reviewed_by"]
+    autocomplete_fields = ["team"]
     date_hierarchy = "phase_entered_at"
-    readonly_fields = ["phase", "phase_entered_at", "version", "created_at", "updated_at"]
+    readonly_fields = [
+        "phase",
+        "phase_entered_at",
+        "purpose_reviewed_at",
+        "purpose_reviewed_by",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["name", "team", "owner", "purpose", "opened_version"]}),
         (
@@ -129,45 +116,86 @@ class OperationAdmin(ManagerReadOnly, admin.ModelAdmin):
                 "fields": [
                     "purpose_reviewed_at",
                     "purpose_reviewed_by",
-                    "version",
                     "created_at",
                     "updated_at",
-                ]
+                ],
+                "description": _("Purpose reviews are recorded from the operation's page."),
             },
         ),
     ]
     inlines = [CheckInline, FlagInline, TransitionInline]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            first, *rest = fieldsets
+            fields = [f for f in first[1]["fields"] if f != "opened_version"]
+            fieldsets = [(first[0], {**first[1], "fields": fields}), *rest]
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and not self.has_change_permission(request, obj):
+            # A page to look at (a manager's): nothing is saved from it.
+            return super().get_form(request, obj, change=change, form=forms.ModelForm, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class AsThisUser(form):
+            """The app's form, for the person signed in to the admin."""
+
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, user=request.user, **form_kwargs)
+
+        return AsThisUser
 
     def has_delete_permission(self, request, obj=None):
         # Nothing is hard-deleted: retire it instead, and the history stays.
         return False
 
     def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1
-            super().save_model(request, obj, form, change)
+        performers = form.cleaned_data["performers"]
+        if not change:
+            created = create_operation(by=request.user, performers=performers, **form.changes())
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            messages.info(request, _("Recorded in launch; its history has started."))
             return
-        # A new operation starts its history like one made anywhere else.
-        fields = {
-            f: value
-            for f, value in form.cleaned_data.items()
-            if f not in ("performers", "opened_version")
-        }
-        created = create_operation(by=request.user, **fields)
-        obj.pk = created.pk
+        try:
+            update_operation(
+                obj,
+                by=request.user,
+                changes=form.changes(),
+                performers=performers,
+                expected_version=form.cleaned_data["version"],
+            )
+        except EditConflict:
+            request.ops_conflict = True
+            messages.error(
+                request,
+                _(
+                    "Someone else saved this operation after you opened it. Reload the page "
+                    "to see their changes; nothing of yours was saved."
+                ),
+            )
         obj.refresh_from_db()
-        messages.info(request, _("Recorded in launch; its history has started."))
 
     def save_related(self, request, form, formsets, change):
-        form.save_m2m()
+        """Not the form's many-to-many: the service set the performers. The inlines are
+        read-only; saving their formsets writes nothing and lets the admin log say so."""
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
-        # Performers and checks are saved now: the flags can follow the change.
-        refresh_flags(form.instance)
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "ops_conflict", False):
+            super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        if getattr(request, "ops_conflict", False):
+            return redirect(request.path)
+        return super().response_change(request, obj)
 
 
 @admin.register(PhaseTransition)
-class PhaseTransitionAdmin(ManagerReadOnly, admin.ModelAdmin):
+class PhaseTransitionAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
     team_field = "operation__team"
 
     list_display = ["operation", "from_phase", "to_phase", "by", "at", "note"]
@@ -178,15 +206,6 @@ class PhaseTransitionAdmin(ManagerReadOnly, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PhaseCriterion)

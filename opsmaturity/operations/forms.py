@@ -124,7 +124,8 @@ class OperationForm(forms.ModelForm):
         )
         self.fields["monthly_volume"].max_value = 10**9
         if self.instance.pk:
-            self.fields["version"].initial = self.instance.version
+            if "version" in self.fields:
+                self.fields["version"].initial = self.instance.version
             if not access.can_manage_operation(user, self.instance):
                 # Reassigning owners is a manager's call.
                 self.fields["owner"].disabled = True
@@ -187,14 +188,14 @@ class OperationForm(forms.ModelForm):
         """The edited model fields and their new values (performers apart)."""
         return {
             name: self.cleaned_data[name]
-            for name in self.Meta.fields
-            if name != "performers" and not self.fields[name].disabled
+            for name in OperationForm.Meta.fields
+            if name != "performers" and name in self.fields and not self.fields[name].disabled
         }
 
     def conflict_rows(self, current):
         """(label, saved by someone else, yours) for each field where they differ."""
         rows = []
-        for name in self.Meta.fields:
+        for name in OperationForm.Meta.fields:
             field = self.fields[name]
             mine = self.cleaned_data.get(name)
             if name == "performers":

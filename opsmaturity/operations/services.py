@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from opsmaturity.lib.clock import day_start
+from opsmaturity.lib.concurrency import lock_current
 from opsmaturity.maturity.rules import IllegalMove, classify_move
 from opsmaturity.maturity.scan import run_scan
 
@@ -16,14 +17,6 @@ from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition, 
 from .phases import Phase
 
 log = logging.getLogger(__name__)
-
-
-class EditConflict(Exception):
-    """Someone else saved the operation since this change was started."""
-
-    def __init__(self, current):
-        self.current = current
-        super().__init__(_("Someone else changed this operation while you were editing it."))
 
 
 class NoteRequired(IllegalMove):
@@ -92,9 +85,7 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
     note = (note or "").strip()
     at = at or timezone.now()
     with transaction.atomic():
-        current = Operation.objects.select_for_update().get(pk=operation.pk)
-        if expected_version is not None and current.version != expected_version:
-            raise EditConflict(current)
+        current = lock_current(Operation.objects, operation.pk, expected_version)
         move = classify_move(current.phase, to_phase, unmet_criteria(current).count())
         if move.needs_note and not note:
             raise NoteRequired(move.why_note)
@@ -126,9 +117,7 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
     the second is told of the conflict instead of overwriting the first.
     """
     with transaction.atomic():
-        current = Operation.objects.select_for_update().get(pk=operation.pk)
-        if current.version != expected_version:
-            raise EditConflict(current)
+        current = lock_current(Operation.objects, operation.pk, expected_version)
         for name, value in changes.items():
             setattr(current, name, value)
         current.version += 1
@@ -143,9 +132,7 @@ def review_purpose(operation, *, by, reason, monthly_value, monthly_cost, expect
     """Confirm that the operation is still needed, with today's value and cost."""
     now = timezone.now()
     with transaction.atomic():
-        current = Operation.objects.select_for_update().get(pk=operation.pk)
-        if current.version != expected_version:
-            raise EditConflict(current)
+        current = lock_current(Operation.objects, operation.pk, expected_version)
         PurposeReview.objects.create(
             operation=current,
             by=by,

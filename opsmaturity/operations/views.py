@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity.rules import IllegalMove, classify_move
 from opsmaturity.teams import access
@@ -118,7 +119,7 @@ def operation_edit(request, pk):
                     performers=form.cleaned_data["performers"],
                     expected_version=form.cleaned_data["version"],
                 )
-            except services.EditConflict as exc:
+            except EditConflict as exc:
                 conflict = form.conflict_rows(exc.current)
                 # Keep what the user typed; saving again now is a deliberate overwrite.
                 form.data = form.data.copy()
@@ -152,7 +153,7 @@ def operation_move(request, pk):
                     note=form.cleaned_data["note"],
                     expected_version=form.cleaned_data["version"],
                 )
-            except services.EditConflict as exc:
+            except EditConflict as exc:
                 conflict = _refresh_version(form, exc.current)
                 operation = exc.current
             except services.NoteRequired as exc:
@@ -239,7 +240,7 @@ def purpose_review(request, pk):
                 monthly_cost=form.cleaned_data["monthly_cost"],
                 expected_version=form.cleaned_data["version"],
             )
-        except services.EditConflict as exc:
+        except EditConflict as exc:
             _refresh_version(form, exc.current)
             operation = exc.current
             return render(

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from opsmaturity.core.admin import ReadOnly
+
 from .models import JobRole, LearningPlan, LevelChange, RequiredSkill, Skill, SkillLevel
 
 
@@ -26,7 +28,10 @@ class JobRoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(SkillLevel)
-class SkillLevelAdmin(admin.ModelAdmin):
+class SkillLevelAdmin(ReadOnly, admin.ModelAdmin):
+    """Levels are proposed by the person and confirmed by a manager in the app, where
+    each step is kept in the history (LevelChange)."""
+
     list_display = [
         "user",
         "skill",
@@ -43,20 +48,11 @@ class SkillLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(LevelChange)
-class LevelChangeAdmin(admin.ModelAdmin):
+class LevelChangeAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["at", "user", "skill", "kind", "level", "by"]
     list_filter = ["kind"]
     search_fields = ["user__username", "skill__name"]
     list_select_related = ["user", "skill", "by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LearningPlan)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opsmaturity.lib.concurrency import lock_current
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
 
@@ -18,15 +19,6 @@ from .models import (
     RequiredSkill,
     SkillLevel,
 )
-
-
-class LevelConflict(Exception):
-    """The proposal changed, or was confirmed by someone else, since the page was loaded."""
-
-    def __init__(self):
-        super().__init__(
-            _("This proposal changed or was already confirmed meanwhile; check it and try again.")
-        )
 
 
 def propose_level(user, skill, level, *, note="", at=None):
@@ -57,13 +49,19 @@ def propose_level(user, skill, level, *, note="", at=None):
 def confirm_level(skill_level, *, by, level, expected_version, at=None):
     """Confirm a pending proposal, as proposed or adjusted to ``level``.
 
-    Raises LevelConflict when the proposal is no longer the one the manager saw.
+    Raises EditConflict when the proposal is no longer the one the manager saw.
     """
     at = at or timezone.now()
     with transaction.atomic():
-        current = SkillLevel.objects.select_for_update().get(pk=skill_level.pk)
-        if current.version != expected_version or current.proposed_level is None:
-            raise LevelConflict
+        current = lock_current(
+            SkillLevel.objects,
+            skill_level.pk,
+            expected_version,
+            still=lambda row: row.proposed_level is not None,
+            message=_(
+                "This proposal changed or was already confirmed meanwhile; check it and try again."
+            ),
+        )
         proposed = current.proposed_level
         current.level = level
         current.confirmed_by = by

@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.lib.people import display_name
 from opsmaturity.teams import access
@@ -139,7 +140,7 @@ def level_confirm(request, team_pk, pk):
                 level=form.cleaned_data["level"],
                 expected_version=form.cleaned_data["version"],
             )
-        except services.LevelConflict as exc:
+        except EditConflict as exc:
             error = str(exc)
         else:
             notice = _("Confirmed: %(person)s, %(skill)s at level %(level)s.") % {

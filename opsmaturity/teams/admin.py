@@ -1,4 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from opsmaturity.core.admin import ManagerReadOnly
 
@@ -29,3 +33,29 @@ class MembershipAdmin(ManagerReadOnly, admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "team__name"]
     autocomplete_fields = ["user", "team"]
     list_select_related = ["user", "team"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):
+    """People are never deleted: their moves, reviews and checks keep their author.
+    Someone who leaves is deactivated: they can no longer sign in, and stay in history."""
+
+    actions = ["deactivate"]
+    list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Deactivate the selected people (they can no longer sign in)"))
+    def deactivate(self, request, queryset):
+        count = queryset.filter(is_active=True).exclude(pk=request.user.pk).update(is_active=False)
+        self.message_user(
+            request,
+            ngettext("%(count)d person deactivated.", "%(count)d people deactivated.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

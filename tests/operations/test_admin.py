@@ -7,7 +7,7 @@ from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import Phase
 from opsmaturity.operations.services import move_phase
 from tests.operations.factories import OperationFactory
-from tests.teams.factories import TeamFactory, UserFactory
+from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,7 @@ def test_operations_are_never_deleted_from_the_admin(admin_client):
 
 def test_creating_an_operation_in_the_admin_starts_its_history(admin_client):
     team, owner = TeamFactory(), UserFactory()
+    MembershipFactory(team=team, user=owner)
     response = admin_client.post(
         reverse("admin:operations_operation_add"),
         {
@@ -124,7 +125,6 @@ def test_exit_criteria_ship_with_the_app(admin_client):
 @pytest.fixture
 def manager_client(client):
     from opsmaturity.teams.models import Role
-    from tests.teams.factories import MembershipFactory
 
     manager = UserFactory(username="mgr")
     MembershipFactory(user=manager, team=TeamFactory(name="Billing"), role=Role.MANAGER)

@@ -5,12 +5,12 @@ import itertools
 import pytest
 from django.db import IntegrityError
 
+from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.maturity.models import Flag, FlagKind
 from opsmaturity.maturity.rules import IllegalMove, MoveKind, classify_move
 from opsmaturity.operations.models import CriterionCheck, PhaseCriterion, PhaseTransition
 from opsmaturity.operations.phases import ORDER, Phase
 from opsmaturity.operations.services import (
-    EditConflict,
     NoteRequired,
     create_operation,
     move_phase,

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.organization import services
 from opsmaturity.organization.gap import team_gap
 from opsmaturity.organization.models import (
@@ -88,7 +89,7 @@ def test_confirming_a_proposal_that_changed_meanwhile_is_refused(member, manager
     python = SkillFactory(name="Python")
     seen = services.propose_level(member, python, 2)
     services.propose_level(member, python, 4)  # the member changes their mind
-    with pytest.raises(services.LevelConflict):
+    with pytest.raises(EditConflict):
         services.confirm_level(seen, by=manager, level=2, expected_version=seen.version)
     row = SkillLevel.objects.get(pk=seen.pk)
     assert (row.level, row.proposed_level) == (None, 4)
@@ -99,7 +100,7 @@ def test_confirming_twice_is_refused_the_second_time(member, manager):
     python = SkillFactory(name="Python")
     proposal = services.propose_level(member, python, 2)
     services.confirm_level(proposal, by=manager, level=2, expected_version=proposal.version)
-    with pytest.raises(services.LevelConflict):
+    with pytest.raises(EditConflict):
         services.confirm_level(proposal, by=manager, level=3, expected_version=proposal.version)
     assert SkillLevel.objects.get(pk=proposal.pk).level == 2
 
