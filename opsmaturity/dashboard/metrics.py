@@ -16,7 +16,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.lib.clock import day_start, days_since, today
+from opsmaturity.lib.clock import day_start, today
 from opsmaturity.maturity import rules
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot, not_snoozed
 from opsmaturity.operations.models import Operation, PhaseTransition
@@ -140,52 +140,28 @@ def flag_counts(scope):
     return counts
 
 
-def flagged(scope, kind, order_by, limit=LIST_LIMIT, prefetch=()):
-    """The first operations with an open flag of one kind, with the flag."""
-    return list(
-        scope.flags(kind)
+def flagged(scope, rule, limit=LIST_LIMIT):
+    """The first operations with a standing flag of the rule, in the rule's order.
+
+    Each flag carries ``finding`` (its reason and numbers, from its facts) and the
+    numbers as attributes (``days``, ``overdue``, ``left``…) for the templates.
+    """
+    flags = list(
+        scope.flags(rule.kind)
         .select_related("operation", "operation__team", "operation__owner")
-        .prefetch_related(*prefetch)
-        .order_by(*order_by)[:limit]
+        .order_by(*rule.order_by)[:limit]
     )
-
-
-def stalled(scope):
-    flags = flagged(scope, FlagKind.STALLED, ["operation__phase_entered_at", "pk"])
+    on = today()
     for flag in flags:
-        flag.days = days_since(flag.operation.phase_entered_at)
-        flag.overdue = flag.days - settings.OPS_STALL_DAYS
+        flag.finding = rules.finding_of(flag, on)
+        for name, value in flag.finding.details.items():
+            setattr(flag, name, value)
     return flags
 
 
-def due_soon(scope):
-    flags = flagged(scope, FlagKind.DUE_SOON, ["operation__phase_entered_at", "pk"])
-    for flag in flags:
-        flag.days = days_since(flag.operation.phase_entered_at)
-        flag.left = settings.OPS_STALL_DAYS - flag.days
-    return flags
-
-
-def person_dependent(scope):
-    """The most valuable operations that hang on one person first (with their
-    performers, which a reader in another language has the reason worded from)."""
-    return flagged(
-        scope,
-        FlagKind.PERSON_DEPENDENT,
-        ["-operation__monthly_value", "pk"],
-        prefetch=["operation__performers"],
-    )
-
-
-def retire_candidates(scope):
-    """Unjustified operations, the biggest shortfall of value against cost first."""
-    flags = (
-        scope.flags(FlagKind.UNJUSTIFIED)
-        .select_related("operation", "operation__team", "operation__owner")
-        .annotate(shortfall=F("operation__monthly_cost") - F("operation__monthly_value"))
-        .order_by("-shortfall", "operation__purpose_reviewed_at", "pk")[:LIST_LIMIT]
-    )
-    return list(flags)
+def short_lists(scope):
+    """The dashboard's short list of each rule, by flag kind."""
+    return {rule.kind: flagged(scope, rule) for rule in rules.DASHBOARD_ORDER}
 
 
 def launch_exits(scope, since):

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from opsmaturity.lib.htmx import render_page_or_partial
+from opsmaturity.maturity import rules
 from opsmaturity.teams import access
 
 from . import charts, metrics
@@ -56,10 +57,8 @@ def dashboard(request):
         "funnel_chart": charts.funnel_bars(stages),
         "total_ops": sum(s["count"] for s in stages if s["phase"] != "retire"),
         "counts": counts,
-        "stalled": metrics.stalled(scope),
-        "due_soon": metrics.due_soon(scope),
-        "person_dependent": metrics.person_dependent(scope),
-        "retire_candidates": metrics.retire_candidates(scope),
+        "tiles": [(rule, counts[rule.kind]) for rule in rules.DASHBOARD_ORDER],
+        "lists": metrics.short_lists(scope),
         "launch_exits": metrics.launch_exits(scope, since),
         "conversion": metrics.conversion(scope, counts),
         "savings": metrics.savings(scope, since),

@@ -61,6 +61,11 @@ def list_link(**params):
     return absolute(f"{reverse('operations:list')}?{urlencode(params)}")
 
 
+def rule_link(rule, **params):
+    """An absolute link to the list of a rule's flags, in the rule's order."""
+    return list_link(**params, flag=rule.kind, sort=rule.list_sort)
+
+
 @dataclass
 class Item:
     """One open flag of one operation, and what to do about it."""
@@ -260,32 +265,22 @@ def my_operations(user):
 
 
 def _item(flag, on):
+    """One flag as the digest lists it: its reason, its numbers and its action, from
+    the flag's rule (maturity.rules)."""
     operation = flag.operation
-    item = Item(
+    rule = rules.RULES_BY_KIND[flag.kind]
+    finding = rules.finding_of(flag, on)
+    details = finding.details
+    return Item(
         flag=flag,
-        reason=flag.detail or flag.get_kind_display(),
+        reason=finding.reason or flag.get_kind_display(),
         url=absolute(operation.get_absolute_url()),
+        action_label=str(rule.action.label),
+        action_url=absolute(rule.action.url(operation)),
+        deadline=details.get("deadline"),
+        days_left=details.get("left"),
+        review_days=details.get("review_days"),
     )
-    if flag.kind == FlagKind.DUE_SOON:
-        finding = rules.DUE_SOON.check(operation, on)
-        if finding is not None:
-            item.days_left = finding.facts["left"]
-            item.deadline = on + dt.timedelta(days=item.days_left)
-        item.action_label = _("Move it to standardize")
-        item.action_url = absolute(reverse("operations:move", args=[operation.pk]))
-    elif flag.kind == FlagKind.UNJUSTIFIED:
-        finding = rules.UNJUSTIFIED.check(operation, on)
-        if finding is not None and "review_days" in finding.facts:
-            item.review_days = finding.facts["review_days"]
-        item.action_label = _("Review its purpose")
-        item.action_url = absolute(reverse("operations:review", args=[operation.pk]))
-    elif flag.kind == FlagKind.STALLED:
-        item.action_label = _("Standardize it, or retire it")
-        item.action_url = absolute(reverse("operations:move", args=[operation.pk]))
-    elif flag.kind == FlagKind.PERSON_DEPENDENT:
-        item.action_label = _("Add performers or a runbook")
-        item.action_url = absolute(reverse("operations:edit", args=[operation.pk]))
-    return item
 
 
 def own_sections(user, on):
@@ -320,14 +315,14 @@ def own_sections(user, on):
             )
             % {"days": settings.OPS_STALL_DAYS},
             deadlines,
-            list_link(scope="me", flag=FlagKind.DUE_SOON, sort="since"),
+            rule_link(rules.DUE_SOON, scope="me"),
         ),
         Section(
             "reviews",
             _("Purpose reviews due"),
             _("Say why each one is still needed, or retire it."),
             reviews,
-            list_link(scope="me", flag=FlagKind.UNJUSTIFIED),
+            rule_link(rules.UNJUSTIFIED, scope="me"),
         ),
         Section(
             "flags",
@@ -411,11 +406,11 @@ def team_summary(user, now):
         opened=sum(a["opened"] for a in activity),
         resolved=sum(a["resolved"] for a in activity),
         counts=counts,
-        stalled=metrics.stalled(scope),
-        retire_candidates=metrics.retire_candidates(scope),
+        stalled=metrics.flagged(scope, rules.STALLED),
+        retire_candidates=metrics.flagged(scope, rules.UNJUSTIFIED),
         dashboard_url=absolute(reverse("dashboard:index")),
-        stalled_url=list_link(scope="managed", flag=FlagKind.STALLED, sort="since"),
-        retire_url=list_link(scope="managed", flag=FlagKind.UNJUSTIFIED, sort="-cost"),
+        stalled_url=rule_link(rules.STALLED, scope="managed"),
+        retire_url=rule_link(rules.UNJUSTIFIED, scope="managed"),
         learning=list(team_learning_plans(scope.teams())[:LEARNING_LIMIT]),
         levels_to_confirm=levels_to_confirm(user).count(),
         plan_url=absolute(reverse("organization:index")),

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from opsmaturity.core.admin import ManagerReadOnly, ReadOnly
 
 from .models import Flag, ScanRun, Snapshot
+from .rules import reason_of
 
 
 @admin.register(Flag)
@@ -13,11 +14,15 @@ class FlagAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
 
     team_field = "operation__team"
 
-    list_display = ["operation", "kind", "detail", "opened_at", "resolved_at", "snoozed_until"]
+    list_display = ["operation", "kind", "reason", "opened_at", "resolved_at", "snoozed_until"]
     list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter), "operation__team"]
-    search_fields = ["operation__name", "detail"]
+    search_fields = ["operation__name"]
     list_select_related = ["operation"]
     date_hierarchy = "opened_at"
+
+    @admin.display(description=_("reason"))
+    def reason(self, flag):
+        return reason_of(flag)
 
 
 @admin.register(Snapshot)

@@ -46,7 +46,9 @@ class Flag(models.Model):
     kind = models.CharField(_("kind"), max_length=24, choices=FlagKind.choices)
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    detail = models.CharField(_("reason"), max_length=300, blank=True)
+    # The numbers behind the flag (maturity.rules: each rule's facts), written by the
+    # scan; the reason is worded from them when shown, in the reader's language.
+    facts = models.JSONField(_("facts"), default=dict, blank=True)
     # The exemption in force, if any; its history is in FlagExemption. Defaults live in
     # the database too, since the scan opens flags with INSERT … SELECT.
     snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
@@ -183,9 +185,9 @@ class ScanRun(models.Model):
     opened = models.PositiveIntegerField(_("flags opened"), default=0)
     resolved = models.PositiveIntegerField(_("flags resolved"), default=0)
     refreshed = models.PositiveIntegerField(
-        _("reasons updated"),
+        _("facts updated"),
         default=0,
-        help_text=_("Open flags whose reason changed, e.g. one more day in launch."),
+        help_text=_("Open flags whose facts changed outside the app, e.g. a new cost."),
     )
     by_kind = models.JSONField(_("by kind"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)

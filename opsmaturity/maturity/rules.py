@@ -1,28 +1,51 @@
-"""The method's rules, each defined once.
+"""The method's rules, each defined once, with everything the app does with it.
 
-Every rule is written twice over the same definition: as a queryset filter (for
-the scan, the dashboard, the lists and the digest, which work on sets) and as a
-predicate on one operation that also says why (for a page about one
-operation). ``tests/maturity/test_rules.py`` proves the two always agree.
+Each rule says, in one class:
+
+- its **condition**, as a queryset filter (``q``/``filter``: the scan, the
+  dashboard, the lists and the digest work on sets) and as a predicate over the
+  rule's facts (``holds``: one operation's page); ``tests/maturity/test_rules.py``
+  proves the two always agree;
+- the **phases** it applies in (a flag stands while its operation is in them);
+- its **facts**: the numbers behind a flag, written by the scan in SQL
+  (``facts_sql``) and read from a loaded operation in Python (``facts_of``).
+  They change only when the operation does (dates, not day counts), so a stored
+  flag stays true to them, and the **reason** is worded from them when shown
+  (``describe``), in the reader's language, counted to the reader's today;
+- its **order** in the dashboard's short lists and the list's matching sort;
+- its **action**: what to do about it, and where.
 
 Days are local calendar days in the installation's time zone: an operation that
 entered launch on 1 March has been in launch 60 days on 30 April, whatever the
-hour.
+hour. Phase moves (``classify_move``) are the other rules of the method, below.
 """
 
+import datetime as dt
 from dataclasses import dataclass, field
-from datetime import timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
-from django.utils.formats import number_format
-from django.utils.translation import get_language, ngettext
+from django.db.models import (
+    BooleanField,
+    CharField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Cast, TruncDate
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from opsmaturity.lib.clock import day_start, days_since, today
+from opsmaturity.lib.clock import day_start, today
+from opsmaturity.lib.formatting import whole_amount
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import PAST_LAUNCH, WORKING_PHASES, Phase
 
@@ -31,15 +54,23 @@ from .models import FlagKind
 
 @dataclass(frozen=True)
 class Finding:
-    """A rule that holds for one operation, and why."""
+    """A rule that holds for one operation: its facts, why, and the numbers shown beside."""
 
     kind: str
+    facts: dict
     reason: str
-    facts: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
 
 
-def _money(amount):
-    return number_format(Decimal(amount), decimal_pos=0, force_grouping=True)
+@dataclass(frozen=True)
+class Action:
+    """What to do about a flag, and the page of the operation where it is done."""
+
+    label: str
+    url_name: str
+
+    def url(self, operation):
+        return reverse(self.url_name, args=[operation.pk])
 
 
 class _CountRows(Func):
@@ -72,10 +103,41 @@ def _performer_count(operation):
     return count
 
 
+def _local_date_sql(name):
+    """A moment's local calendar date, as text (YYYY-MM-DD), in SQL."""
+    return Cast(TruncDate(name, tzinfo=timezone.get_current_timezone()), CharField())
+
+
+def _local_date(moment):
+    return timezone.localdate(moment).isoformat() if moment else None
+
+
+def _date(text):
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _amount(text):
+    try:
+        return Decimal(text)
+    except (InvalidOperation, TypeError, ValueError):
+        return Decimal(0)
+
+
 class Rule:
     kind = None
     # The phases in which the rule can hold; its filter and check test this first.
     phases = ()
+    headline = ""  # how the dashboard's tile names the operations it holds for
+    tone = "warn"  # "bad" or "warn": how loudly the dashboard shows a count above zero
+    action = None
+    # The dashboard's short list (on Flag), and the operations list's sort that
+    # shows the same operations in the same order.
+    order_by = ("operation__phase_entered_at", "pk")
+    list_sort = "since"
+
+    @property
+    def label(self):
+        return FlagKind(self.kind).label
 
     def filter(self, queryset=None, on=None):
         """The operations for which the rule holds."""
@@ -85,67 +147,109 @@ class Rule:
     def q(self, on):
         raise NotImplementedError
 
+    def facts_sql(self):
+        """{name: SQL expression} over the rows of ``filter()``: what the scan stores."""
+        raise NotImplementedError
+
+    def facts_of(self, operation):
+        """The same facts, from a loaded operation."""
+        raise NotImplementedError
+
+    def condition(self, facts, on):
+        """The rule's condition over its facts (the phase apart)."""
+        raise NotImplementedError
+
+    def describe(self, facts, on):
+        """Why the rule holds, in the active language."""
+        raise NotImplementedError
+
+    def details(self, facts, on):
+        """The numbers shown beside the reason (days overdue, days left…)."""
+        return {}
+
     def check(self, operation, on=None):
         """A Finding when the rule holds for this operation, else None."""
-        raise NotImplementedError
+        if operation.phase not in self.phases:
+            return None
+        on = on or today()
+        facts = self.facts_of(operation)
+        if not self.condition(facts, on):
+            return None
+        return Finding(self.kind, facts, self.describe(facts, on), self.details(facts, on))
 
     def holds(self, operation, on=None):
         return self.check(operation, on) is not None
 
 
-class StalledInLaunch(Rule):
+class _InLaunch(Rule):
+    """What the two launch rules share: their fact is the day launch began."""
+
+    phases = (Phase.LAUNCH,)
+    action = Action(gettext_lazy("Move it to standardize"), "operations:move")
+
+    def facts_sql(self):
+        return {"since": _local_date_sql("phase_entered_at")}
+
+    def facts_of(self, operation):
+        return {"since": _local_date(operation.phase_entered_at)}
+
+    def days(self, facts, on):
+        since = _date(facts.get("since"))
+        return (on - since).days if since else 0
+
+
+class StalledInLaunch(_InLaunch):
     """In launch for more than OPS_STALL_DAYS days."""
 
     kind = FlagKind.STALLED
-    phases = (Phase.LAUNCH,)
+    headline = gettext_lazy("stalled in launch")
+    tone = "bad"
+    action = Action(gettext_lazy("Standardize it, or retire it"), "operations:move")
 
     def q(self, on):
-        limit = day_start(on - timedelta(days=settings.OPS_STALL_DAYS))
+        limit = day_start(on - dt.timedelta(days=settings.OPS_STALL_DAYS))
         return Q(phase__in=self.phases, phase_entered_at__lt=limit)
 
-    def check(self, operation, on=None):
-        if operation.phase not in self.phases:
-            return None
-        days = days_since(operation.phase_entered_at, on)
-        if days <= settings.OPS_STALL_DAYS:
-            return None
-        overdue = days - settings.OPS_STALL_DAYS
-        return Finding(
-            self.kind,
-            _("in launch for %(days)d days, %(overdue)d past the %(limit)d-day limit")
-            % {"days": days, "overdue": overdue, "limit": settings.OPS_STALL_DAYS},
-            {"days": days, "overdue": overdue},
-        )
+    def condition(self, facts, on):
+        return self.days(facts, on) > settings.OPS_STALL_DAYS
+
+    def details(self, facts, on):
+        days = self.days(facts, on)
+        return {"days": days, "overdue": days - settings.OPS_STALL_DAYS}
+
+    def describe(self, facts, on):
+        return _("in launch for %(days)d days, %(overdue)d past the %(limit)d-day limit") % {
+            **self.details(facts, on),
+            "limit": settings.OPS_STALL_DAYS,
+        }
 
 
-class LaunchDueSoon(Rule):
+class LaunchDueSoon(_InLaunch):
     """In launch between OPS_STALL_WARN_DAYS and OPS_STALL_DAYS days, both included."""
 
     kind = FlagKind.DUE_SOON
-    phases = (Phase.LAUNCH,)
+    headline = gettext_lazy("launch due soon")
 
     def q(self, on):
-        oldest = day_start(on - timedelta(days=settings.OPS_STALL_DAYS))
-        newest = day_start(on - timedelta(days=settings.OPS_STALL_WARN_DAYS - 1))
+        oldest = day_start(on - dt.timedelta(days=settings.OPS_STALL_DAYS))
+        newest = day_start(on - dt.timedelta(days=settings.OPS_STALL_WARN_DAYS - 1))
         return Q(phase__in=self.phases, phase_entered_at__gte=oldest, phase_entered_at__lt=newest)
 
-    def check(self, operation, on=None):
-        if operation.phase not in self.phases:
-            return None
-        days = days_since(operation.phase_entered_at, on)
-        if not settings.OPS_STALL_WARN_DAYS <= days <= settings.OPS_STALL_DAYS:
-            return None
+    def condition(self, facts, on):
+        return settings.OPS_STALL_WARN_DAYS <= self.days(facts, on) <= settings.OPS_STALL_DAYS
+
+    def details(self, facts, on):
+        days = self.days(facts, on)
         left = settings.OPS_STALL_DAYS - days
-        return Finding(
-            self.kind,
-            ngettext(
-                "in launch for %(days)d days: standardize within %(left)d day",
-                "in launch for %(days)d days: standardize within %(left)d days",
-                left,
-            )
-            % {"days": days, "left": left},
-            {"days": days, "left": left},
-        )
+        return {"days": days, "left": left, "deadline": on + dt.timedelta(days=left)}
+
+    def describe(self, facts, on):
+        details = self.details(facts, on)
+        return ngettext(
+            "in launch for %(days)d days: standardize within %(left)d day",
+            "in launch for %(days)d days: standardize within %(left)d days",
+            details["left"],
+        ) % {"days": details["days"], "left": details["left"]}
 
 
 class PurposeDoesNotJustifyCost(Rule):
@@ -157,9 +261,18 @@ class PurposeDoesNotJustifyCost(Rule):
 
     kind = FlagKind.UNJUSTIFIED
     phases = WORKING_PHASES
+    headline = gettext_lazy("retire candidates")
+    action = Action(gettext_lazy("Review its purpose"), "operations:review")
+    # The biggest shortfall of value against cost first (an index of its own).
+    order_by = (
+        (F("operation__monthly_cost") - F("operation__monthly_value")).desc(),
+        "operation__purpose_reviewed_at",
+        "pk",
+    )
+    list_sort = "-shortfall"
 
     def q(self, on):
-        limit = day_start(on - timedelta(days=settings.OPS_PURPOSE_REVIEW_DAYS))
+        limit = day_start(on - dt.timedelta(days=settings.OPS_PURPOSE_REVIEW_DAYS))
         return Q(phase__in=self.phases) & (
             Q(monthly_value__lt=F("monthly_cost"))
             | Q(purpose_reviewed_at__lt=limit)
@@ -167,30 +280,60 @@ class PurposeDoesNotJustifyCost(Rule):
             | Q(purpose="")
         )
 
-    def check(self, operation, on=None):
-        if operation.phase not in self.phases:
-            return None
-        reasons, facts = [], {}
-        if operation.purpose == "":  # saved stripped: white space alone is ""
+    def facts_sql(self):
+        return {
+            "no_purpose": ExpressionWrapper(Q(purpose=""), output_field=BooleanField()),
+            "value": Cast("monthly_value", CharField()),
+            "cost": Cast("monthly_cost", CharField()),
+            "reviewed": _local_date_sql("purpose_reviewed_at"),
+            "recorded": _local_date_sql("created_at"),
+        }
+
+    def facts_of(self, operation):
+        return {
+            "no_purpose": operation.purpose == "",  # saved stripped: white space alone is ""
+            "value": str(operation.monthly_value),
+            "cost": str(operation.monthly_cost),
+            "reviewed": _local_date(operation.purpose_reviewed_at),
+            "recorded": _local_date(operation.created_at),
+        }
+
+    def review_days(self, facts, on):
+        """Days since the purpose was last reviewed, or written when never reviewed."""
+        since = _date(facts.get("reviewed")) or _date(facts.get("recorded"))
+        return (on - since).days if since else 0
+
+    def condition(self, facts, on):
+        return (
+            bool(facts.get("no_purpose"))
+            or _amount(facts.get("value")) < _amount(facts.get("cost"))
+            or self.review_days(facts, on) > settings.OPS_PURPOSE_REVIEW_DAYS
+        )
+
+    def details(self, facts, on):
+        days = self.review_days(facts, on)
+        return {
+            "review_days": days if days > settings.OPS_PURPOSE_REVIEW_DAYS else None,
+            "shortfall": _amount(facts.get("cost")) - _amount(facts.get("value")),
+        }
+
+    def describe(self, facts, on):
+        reasons = []
+        if facts.get("no_purpose"):
             reasons.append(_("no purpose written"))
-            facts["no_purpose"] = True
-        if operation.monthly_value < operation.monthly_cost:
+        value, cost = _amount(facts.get("value")), _amount(facts.get("cost"))
+        if value < cost:
             reasons.append(
                 _("value %(value)s < cost %(cost)s")
-                % {"value": _money(operation.monthly_value), "cost": _money(operation.monthly_cost)}
+                % {"value": whole_amount(value), "cost": whole_amount(cost)}
             )
-            facts["shortfall"] = str(operation.monthly_cost - operation.monthly_value)
-        reviewed = operation.purpose_reviewed_at or operation.created_at
-        days = days_since(reviewed, on)
-        if days > settings.OPS_PURPOSE_REVIEW_DAYS:
-            if operation.purpose_reviewed_at is None:
-                reasons.append(_("purpose never reviewed in %(days)d days") % {"days": days})
-            else:
+        days = self.details(facts, on)["review_days"]
+        if days is not None:
+            if facts.get("reviewed"):
                 reasons.append(_("purpose last reviewed %(days)d days ago") % {"days": days})
-            facts["review_days"] = days
-        if not reasons:
-            return None
-        return Finding(self.kind, "; ".join(reasons), facts)
+            else:
+                reasons.append(_("purpose never reviewed in %(days)d days") % {"days": days})
+        return "; ".join(reasons)
 
 
 class PersonDependent(Rule):
@@ -198,6 +341,12 @@ class PersonDependent(Rule):
 
     kind = FlagKind.PERSON_DEPENDENT
     phases = PAST_LAUNCH
+    headline = gettext_lazy("depend on one person")
+    tone = "bad"
+    action = Action(gettext_lazy("Add performers or a runbook"), "operations:edit")
+    # The most valuable operations that hang on one person first.
+    order_by = ("-operation__monthly_value", "pk")
+    list_sort = "-value"
 
     def filter(self, queryset=None, on=None):
         queryset = Operation.objects.all() if queryset is None else queryset
@@ -209,20 +358,31 @@ class PersonDependent(Rule):
             Q(runbook_url="") | Q(performer_count__lt=settings.OPS_MIN_PERFORMERS)
         )
 
-    def check(self, operation, on=None):
-        if operation.phase not in self.phases:
-            return None
+    def facts_sql(self):
+        """Needs ``performer_count``, which filter() annotates."""
+        return {
+            "performers": F("performer_count"),
+            "runbook": ExpressionWrapper(~Q(runbook_url=""), output_field=BooleanField()),
+        }
+
+    def facts_of(self, operation):
+        return {"performers": _performer_count(operation), "runbook": bool(operation.runbook_url)}
+
+    def condition(self, facts, on):
+        return (facts.get("performers") or 0) < settings.OPS_MIN_PERFORMERS or not facts.get(
+            "runbook"
+        )
+
+    def describe(self, facts, on):
         reasons = []
-        count = _performer_count(operation)
+        count = facts.get("performers") or 0
         if count < settings.OPS_MIN_PERFORMERS:
             reasons.append(
                 ngettext("%(count)d performer", "%(count)d performers", count) % {"count": count}
             )
-        if not operation.runbook_url:
+        if not facts.get("runbook"):
             reasons.append(_("no runbook"))
-        if not reasons:
-            return None
-        return Finding(self.kind, ", ".join(reasons), {"performers": count})
+        return ", ".join(reasons)
 
 
 STALLED = StalledInLaunch()
@@ -231,6 +391,8 @@ UNJUSTIFIED = PurposeDoesNotJustifyCost()
 PERSON_DEPENDENT = PersonDependent()
 ALL_RULES = (STALLED, DUE_SOON, UNJUSTIFIED, PERSON_DEPENDENT)
 RULES_BY_KIND = {rule.kind: rule for rule in ALL_RULES}
+# The dashboard's tiles and lists, in the method's order of urgency.
+DASHBOARD_ORDER = (STALLED, DUE_SOON, PERSON_DEPENDENT, UNJUSTIFIED)
 
 
 def standing():
@@ -246,23 +408,22 @@ def stands(flag):
     return flag.operation.phase in RULES_BY_KIND[flag.kind].phases
 
 
-def reason_of(flag):
-    """Why a flag is open, in the active language.
+def finding_of(flag, on=None):
+    """What a flag says, from its stored facts, counted to ``on`` (today by default).
 
-    The scan stores each reason in the installation's language (settings.
-    LANGUAGE_CODE); a reader in that language gets it as stored. A reader in
-    another language gets it worded now by the rule's own check, which reads
-    the loaded operation (and its performer count: annotated or prefetched by the
-    pages that list flags). When the rule no longer holds, the stored words stand.
+    A flag with no facts yet (opened before facts were stored, or by hand) is read
+    from its loaded operation until the next scan stores them.
     """
-    if _language(get_language()) == _language(settings.LANGUAGE_CODE):
-        return flag.detail
-    finding = RULES_BY_KIND[flag.kind].check(flag.operation)
-    return finding.reason if finding is not None else flag.detail
+    rule = RULES_BY_KIND[flag.kind]
+    on = on or today()
+    facts = flag.facts or rule.facts_of(flag.operation)
+    return Finding(flag.kind, facts, rule.describe(facts, on), rule.details(facts, on))
 
 
-def _language(code):
-    return (code or "").lower().replace("_", "-").split("-")[0]
+def reason_of(flag, on=None):
+    """Why a flag is open, in the active language (the reader's on a page, the
+    recipient's in a digest); the kind's label when nothing more can be said."""
+    return finding_of(flag, on).reason or flag.get_kind_display()
 
 
 def findings(operation, on=None):

@@ -4,24 +4,25 @@ For each rule of ``rules.ALL_RULES`` the scan runs a fixed number of
 statements, whatever the number of operations:
 
 1. refresh (the first full run of a day, and the rescan after an edit): one
-   UPDATE rewrites the reason of the open flags whose reason changed (one more
-   day in launch, a new cost…);
+   UPDATE rewrites the facts of the open flags whose operation changed since
+   (a new cost, one performer fewer…);
 2. resolve: the open flags whose operation the rule's own filter no longer
    selects get ``resolved_at``;
 3. open: an INSERT … SELECT adds a flag for every operation the rule's filter
-   selects that has none open. ``ON CONFLICT DO NOTHING`` leans on the partial
-   unique constraint ``flag_one_open_per_operation_and_kind``, so a flag opened
-   by someone else in the meantime is kept, never duplicated.
+   selects that has none open, with the rule's facts. ``ON CONFLICT DO NOTHING``
+   leans on the partial unique constraint ``flag_one_open_per_operation_and_kind``,
+   so a flag opened by someone else in the meantime is kept, never duplicated.
 
 On PostgreSQL, 2 and 3 are one statement (a data-modifying WITH) that finds
 the rule's operations once; SQLite, which has no UPDATE inside WITH, runs them
 as two.
 
-Which operations a rule holds for always comes from ``rule.filter()``: the
-conditions are defined once, in rules.py. Only the *wording* of the reason is
-built here as SQL expressions, from the same translated messages as
-``rule.check(op).reason``; ``tests/maturity/test_scan.py`` proves that the stored
-reason and the predicate's reason are the same text for random operations.
+Everything about a rule comes from ``maturity/rules.py``: which operations it
+holds for (``rule.filter()``) and the facts a flag keeps (``rule.facts_sql()``,
+a JSON object built in the database). Facts are dates and amounts, not day
+counts, so they do not go stale as days pass; the reason is worded from them
+when a page or a digest shows the flag. ``tests/maturity/test_scan.py`` proves
+that the stored facts are the rule's own ``facts_of()`` for random operations.
 
 Every run is one transaction, so a worker killed half-way changes nothing and
 the next run does the whole job. On PostgreSQL two runs at once are serialized
@@ -31,314 +32,41 @@ transactions begin IMMEDIATE).
 
 import datetime as dt
 import logging
-import re
 import zlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import NotSupportedError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import (
-    Case,
     CharField,
     DateTimeField,
     Exists,
     F,
-    Func,
-    IntegerField,
+    JSONField,
     OuterRef,
-    Q,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.constants import OnConflict
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import (
-    Cast,
-    Coalesce,
-    Concat,
-    Least,
-    Left,
-    Replace,
-    Substr,
-    Trim,
-    TruncDate,
-)
-from django.db.models.lookups import Exact, GreaterThan
+from django.db.models.functions import JSONObject
 from django.utils import timezone
-from django.utils.formats import get_format
-from django.utils.translation import gettext as _
 
 from opsmaturity.lib.clock import day_start
 from opsmaturity.operations.models import Operation
-from opsmaturity.operations.phases import Phase
 
 from . import rules
-from .models import Flag, FlagKind, ScanRun, ScanStatus
+from .models import Flag, ScanRun, ScanStatus
 
 log = logging.getLogger(__name__)
 
 # Serializes scans on PostgreSQL: a fixed number that no other advisory lock uses.
 SCAN_LOCK_KEY = zlib.crc32(b"opsmaturity.maturity.scan")
-DETAIL_MAX_LENGTH = Flag._meta.get_field("detail").max_length
 
 
-# --- SQL building blocks ---------------------------------------------------------
-
-
-class LocalDaysSince(Func):
-    """Whole local calendar days from a moment to a day, as clock.days_since.
-
-    The moment's local date is taken in the current time zone (TruncDate does
-    the conversion the same way the ORM does everywhere else).
-    """
-
-    output_field = IntegerField()
-
-    def __init__(self, moment, on, **extra):
-        local_date = TruncDate(moment, tzinfo=timezone.get_current_timezone())
-        super().__init__(Value(on), local_date, **extra)
-
-    def as_sql(self, compiler, connection, **extra_context):
-        raise NotSupportedError(f"LocalDaysSince is not implemented on {connection.vendor}")
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        template = "CAST(julianday(%(expressions)s) AS INTEGER)"
-        return super().as_sql(
-            compiler, connection, template=template, arg_joiner=") - julianday(", **extra_context
-        )
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        template = "((%(expressions)s)::date)"
-        return super().as_sql(
-            compiler, connection, template=template, arg_joiner=")::date - (", **extra_context
-        )
-
-
-class WholeMoney(Func):
-    """A non-negative amount as rules._money writes it: no decimals, digits grouped."""
-
-    output_field = CharField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        raise NotSupportedError(f"WholeMoney is not implemented on {connection.vendor}")
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # printf's "," flag groups thousands (SQLite 3.18+); CAST truncates like number_format.
-        return super().as_sql(
-            compiler,
-            connection,
-            template="printf('%%%%,d', CAST(%(expressions)s AS INTEGER))",
-            **extra_context,
-        )
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler,
-            connection,
-            template="to_char(trunc(%(expressions)s), 'FM999,999,999,999,999,999,990')",
-            **extra_context,
-        )
-
-
-class Switch(Func):
-    """``CASE value WHEN k THEN text … ELSE default END``: the value is computed once a row.
-
-    A searched CASE (Django's Case/When) would repeat an expensive value, such
-    as a day count or a performer count, in every WHEN.
-    """
-
-    output_field = CharField()
-
-    def __init__(self, value, texts, default=""):
-        expressions = [value]
-        for key, text in texts.items():
-            expressions += [Value(key), Value(text)]
-        super().__init__(*expressions, Value(default))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        sqls, params = [], []
-        for expression in self.get_source_expressions():
-            sql, expression_params = compiler.compile(expression)
-            sqls.append(sql)
-            params.extend(expression_params)
-        value, *pairs, default = sqls
-        whens = " ".join(
-            f"WHEN {key} THEN {text}" for key, text in zip(pairs[::2], pairs[1::2], strict=True)
-        )
-        return f"CASE {value} {whens} ELSE {default} END", params
-
-
-def _money_sql(expression):
-    """The amount formatted for the active language, like rules._money.
-
-    Languages that group by other than three digits are written grouped by
-    three: the installation's two languages, English and Japanese, group by three.
-    """
-    grouping = get_format("NUMBER_GROUPING")
-    if grouping == 0:
-        return Cast(Cast(expression, IntegerField()), CharField())
-    grouped = WholeMoney(expression)
-    separator = get_format("THOUSAND_SEPARATOR")
-    if separator != ",":
-        grouped = Replace(grouped, Value(","), Value(separator))
-    return grouped
-
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[ds]|%%")
-
-
-def _format_sql(message, **values):
-    """A translated ``%(name)d`` message as a SQL text expression.
-
-    ``values`` are SQL expressions (integers are cast to text) or plain Python
-    values; the translation may put the placeholders in any order.
-    """
-    parts, position = [], 0
-    for match in _PLACEHOLDER.finditer(message):
-        if match.start() > position:
-            parts.append(Value(message[position : match.start()]))
-        if match.group(0) == "%%":
-            parts.append(Value("%"))
-        else:
-            value = values[match.group(1)]
-            if hasattr(value, "resolve_expression"):
-                is_text = isinstance(getattr(value, "_output_field_or_none", None), CharField)
-                parts.append(value if is_text else Cast(value, CharField()))
-            else:
-                parts.append(Value(str(value)))
-        position = match.end()
-    if position < len(message):
-        parts.append(Value(message[position:]))
-    if not parts:
-        return Value("")
-    return parts[0] if len(parts) == 1 else Concat(*parts, output_field=CharField())
-
-
-def _joined_sql(separator, parts):
-    """Join the parts whose condition holds, like ``separator.join(reasons)``.
-
-    ``parts`` are (condition, text expression). Each part that holds is written
-    with the separator in front, then the first separator is cut off.
-    """
-    pieces = [
-        Case(When(condition, then=Concat(Value(separator), text)), default=Value(""))
-        for condition, text in parts
-    ]
-    return Substr(Concat(*pieces, output_field=CharField()), len(separator) + 1)
-
-
-def _stub_reason(rule, on, **attributes):
-    """The rule's own reason for an operation with just these facts, or ''."""
-    performer_count = attributes.pop("performer_count", None)
-    stub = Operation(**attributes)
-    if performer_count is not None:
-        stub.performer_count = performer_count
-    finding = rule.check(stub, on)
-    return finding.reason if finding else ""
-
-
-# --- The reason of each rule, as a SQL expression over Operation ----------------
-#
-# Where the reason depends on a handful of facts (days left before the stall,
-# how many performers below the minimum), each case is worded by the rule's
-# own check() on a stand-in operation and the SQL only picks the case. Where it
-# depends on an unbounded number (days stalled, money), the rule's message is
-# assembled in SQL.
-
-
-def _stalled_reason(on):
-    days = LocalDaysSince("phase_entered_at", on)
-    return _format_sql(
-        _("in launch for %(days)d days, %(overdue)d past the %(limit)d-day limit"),
-        days=days,
-        overdue=days - Value(settings.OPS_STALL_DAYS),
-        limit=settings.OPS_STALL_DAYS,
-    )
-
-
-def _due_soon_reason(on):
-    noon = dt.time(12)
-    texts = {
-        days: _stub_reason(
-            rules.DUE_SOON,
-            on,
-            phase=Phase.LAUNCH,
-            phase_entered_at=timezone.make_aware(
-                dt.datetime.combine(on - dt.timedelta(days=days), noon)
-            ),
-        )
-        for days in range(settings.OPS_STALL_WARN_DAYS, settings.OPS_STALL_DAYS + 1)
-    }
-    return Switch(LocalDaysSince("phase_entered_at", on), texts)
-
-
-def _unjustified_reason(on):
-    days = LocalDaysSince(Coalesce("purpose_reviewed_at", "created_at"), on)
-    review_overdue = Q(GreaterThan(days, settings.OPS_PURPOSE_REVIEW_DAYS))
-    return _joined_sql(
-        "; ",
-        [
-            (Q(Exact(Trim("purpose"), "")), Value(_("no purpose written"))),
-            (
-                Q(monthly_value__lt=F("monthly_cost")),
-                _format_sql(
-                    _("value %(value)s < cost %(cost)s"),
-                    value=_money_sql(F("monthly_value")),
-                    cost=_money_sql(F("monthly_cost")),
-                ),
-            ),
-            (
-                review_overdue & Q(purpose_reviewed_at__isnull=True),
-                _format_sql(_("purpose never reviewed in %(days)d days"), days=days),
-            ),
-            (
-                review_overdue & Q(purpose_reviewed_at__isnull=False),
-                _format_sql(_("purpose last reviewed %(days)d days ago"), days=days),
-            ),
-        ],
-    )
-
-
-def _person_dependent_reason(on):
-    """Needs ``performer_count``, which PersonDependent.filter() annotates."""
-    minimum = settings.OPS_MIN_PERFORMERS
-    # One number per case: performers (capped at the minimum) times two, plus
-    # one without a runbook.
-    key = Least(F("performer_count"), Value(minimum)) * Value(2) + Case(
-        When(runbook_url="", then=Value(1)), default=Value(0), output_field=IntegerField()
-    )
-    texts = {
-        count * 2 + (not runbook): _stub_reason(
-            rules.PERSON_DEPENDENT,
-            on,
-            phase=Phase.STANDARDIZE,
-            runbook_url=runbook,
-            performer_count=count,
-        )
-        for count in range(minimum + 1)
-        for runbook in ("", "https://runbook.example")
-    }
-    return Switch(key, texts)
-
-
-REASONS = {
-    FlagKind.STALLED: _stalled_reason,
-    FlagKind.DUE_SOON: _due_soon_reason,
-    FlagKind.UNJUSTIFIED: _unjustified_reason,
-    FlagKind.PERSON_DEPENDENT: _person_dependent_reason,
-}
-
-
-def reason_sql(rule, on):
-    """The SQL expression that words the rule's reason for an operation row.
-
-    A rule may carry its own ``reason_sql(on)``; the ones above are the default.
-    The text is in the active language, as ``check()``'s would be: in a worker
-    or a management command, settings.LANGUAGE_CODE.
-    """
-    build = getattr(rule, "reason_sql", None) or REASONS[rule.kind]
-    return Coalesce(Left(build(on), DETAIL_MAX_LENGTH), Value(""))
+def facts_sql(rule):
+    """The JSON object of the rule's facts, built in the database for each row."""
+    return JSONObject(**rule.facts_sql())
 
 
 # --- The run ---------------------------------------------------------------------
@@ -427,7 +155,7 @@ def run_scan(operation_ids=None, record=True):
         _record_failure(run, exc)
         raise
     log.info(
-        "maturity scan %s: %s operations, %s opened, %s resolved, %s reasons updated",
+        "maturity scan %s: %s operations, %s opened, %s resolved, %s brought up to date",
         run.pk,
         result.operation_count,
         result.opened,
@@ -440,11 +168,10 @@ def run_scan(operation_ids=None, record=True):
 def _first_full_run_of_day(as_of):
     """Whether no full scan has succeeded yet on this local day.
 
-    Reasons count days, so they change once a day; anything else in them (cost,
-    value, performers, runbook) changes through the app, which rescans the
-    operation at once. The hourly scans after the first of the day only open and
-    resolve, and leave the wording alone: at 100,000 operations, rewording every
-    open flag is most of a run.
+    Facts change with their operation, and every change in the app rescans the
+    operation at once; the first run of a day still brings every open flag's
+    facts in line (a change made outside the app, a new time zone), and the
+    hourly scans after it only open and resolve.
     """
     today_began = day_start(timezone.localdate(as_of))
     return not ScanRun.objects.filter(
@@ -525,17 +252,18 @@ def _resolve(rule, open_flags, on, as_of):
 
 def _refresh(rule, open_flags, on):
     fresh = Subquery(
-        _holding(rule, on).annotate(fresh_detail=reason_sql(rule, on)).values("fresh_detail")[:1]
+        _holding(rule, on).annotate(fresh_facts=facts_sql(rule)).values("fresh_facts")[:1],
+        output_field=JSONField(),
     )
-    # The fresh reason is NULL when the rule stopped holding since _resolve
-    # (another transaction changed the operation): "detail <> NULL" is not
-    # true, so that flag keeps its reason until the next run. The reason is
-    # worded once per open flag here, and again only for the flags that changed.
+    # The fresh facts are NULL when the rule stopped holding since _resolve
+    # (another transaction changed the operation): "facts <> NULL" is not
+    # true, so that flag keeps its facts until the next run. The facts are
+    # built once per open flag here, and again only for the flags that changed.
     return (
         open_flags.filter(kind=rule.kind)
-        .annotate(fresh_detail=fresh)
-        .exclude(detail=F("fresh_detail"))
-        .update(detail=fresh)
+        .annotate(fresh_facts=fresh)
+        .exclude(facts=F("fresh_facts"))
+        .update(facts=fresh)
     )
 
 
@@ -601,15 +329,15 @@ def _insert_flags_sql(rule, operations, on, as_of, returning=False):
         .annotate(
             flag_kind=Value(str(rule.kind), output_field=CharField()),
             flag_opened_at=Value(as_of, output_field=DateTimeField()),
-            flag_detail=reason_sql(rule, on),
+            flag_facts=facts_sql(rule),
         )
-        .values_list("pk", "flag_kind", "flag_opened_at", "flag_detail")
+        .values_list("pk", "flag_kind", "flag_opened_at", "flag_facts")
     )
     select_sql, params = _sql(candidates)
     ops = connection.ops
     columns = ", ".join(
         ops.quote_name(Flag._meta.get_field(name).column)
-        for name in ("operation", "kind", "opened_at", "detail")
+        for name in ("operation", "kind", "opened_at", "facts")
     )
     if connection.vendor in ("postgresql", "sqlite"):
         # Not SQLite's INSERT OR IGNORE: that would also drop a row that breaks

@@ -276,6 +276,7 @@ SORTS = {
     "since": ("phase_entered_at", _("In phase since")),
     "cost": ("monthly_cost", _("Monthly cost")),
     "value": ("monthly_value", _("Monthly value")),
+    "shortfall": ("shortfall", _("Cost above value")),
     "updated": ("updated_at", _("Last updated")),
 }
 

@@ -1,6 +1,6 @@
 """The operations list: filters from the URL turned into one queryset."""
 
-from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Q, Value, When
 
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption
 from opsmaturity.maturity.rules import standing, with_performer_count
@@ -82,7 +82,9 @@ def filtered_operations(user, params):
     sort = data.get("sort") or "name"
     field, _label = SORTS[sort.lstrip("-")]
     descending = sort.startswith("-")
-    qs = qs.annotate(phase_position=phase_position())
+    qs = qs.annotate(
+        phase_position=phase_position(), shortfall=F("monthly_cost") - F("monthly_value")
+    )
     qs = qs.order_by(f"-{field}" if descending else field, "pk")
     return form, qs
 

@@ -35,7 +35,7 @@ def data():
         phase=Phase.LAUNCH,
         purpose="本人確認を二営業日以内に完了する",
     )
-    Flag.objects.create(operation=op, kind=FlagKind.STALLED, detail="in launch for 70 days")
+    Flag.objects.create(operation=op, kind=FlagKind.STALLED)
     other = OperationFactory(name="Refunds", team=team, owner=manager, phase=Phase.STANDARDIZE)
     move_phase(other, Phase.AUTOMATE, by=manager, note="Refund API")
     return {"op": op}

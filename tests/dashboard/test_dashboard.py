@@ -100,11 +100,11 @@ def list_count(client, url):
 def test_every_flag_number_links_to_a_list_with_the_same_count(client, setup):
     for i in range(3):
         op = OperationFactory(team=setup["billing"], name=f"Stalled {i}")
-        Flag.objects.create(operation=op, kind=FlagKind.STALLED, detail="x")
+        Flag.objects.create(operation=op, kind=FlagKind.STALLED)
     op = OperationFactory(team=setup["support"], phase=Phase.STANDARDIZE)
-    Flag.objects.create(operation=op, kind=FlagKind.PERSON_DEPENDENT, detail="1 performer")
+    Flag.objects.create(operation=op, kind=FlagKind.PERSON_DEPENDENT)
     hidden = OperationFactory(team=setup["other"])
-    Flag.objects.create(operation=hidden, kind=FlagKind.STALLED, detail="x")
+    Flag.objects.create(operation=hidden, kind=FlagKind.STALLED)
     client.force_login(setup["manager"])
     response = dash(client)
     page = response.content.decode()
@@ -122,13 +122,13 @@ def test_a_flag_left_behind_by_a_move_is_neither_counted_nor_listed(client, setu
     """The rescan after a move resolves it; if that failed, the next scan will. Until
     then the dashboard and the list it links to agree on not showing it."""
     stays = OperationFactory(team=setup["billing"], name="Still in launch")
-    Flag.objects.create(operation=stays, kind=FlagKind.STALLED, detail="x")
+    Flag.objects.create(operation=stays, kind=FlagKind.STALLED)
     moved = OperationFactory(team=setup["billing"], name="Moved on", phase=Phase.STANDARDIZE)
-    Flag.objects.create(operation=moved, kind=FlagKind.STALLED, detail="x")
+    Flag.objects.create(operation=moved, kind=FlagKind.STALLED)
     client.force_login(setup["manager"])
     ctx = dash(client).context
     assert ctx["counts"][FlagKind.STALLED] == 1
-    assert [f.operation for f in ctx["stalled"]] == [stays]
+    assert [f.operation for f in ctx["lists"][FlagKind.STALLED]] == [stays]
     assert [r["flags"][FlagKind.STALLED] for r in ctx["rollup"]] == [1, 0]
     link = reverse("operations:list") + "?scope=managed&flag=stalled"
     assert list_count(client, link) == 1
@@ -142,7 +142,7 @@ def test_stalled_sorted_by_days_overdue(client, setup):
         )
         Flag.objects.create(operation=op, kind=FlagKind.STALLED)
     client.force_login(setup["manager"])
-    stalled = dash(client).context["stalled"]
+    stalled = dash(client).context["lists"][FlagKind.STALLED]
     assert [f.operation.name for f in stalled] == ["Oldest", "Middle", "Newer"]
     assert [f.overdue for f in stalled] == [90, 40, 10]
 
@@ -214,10 +214,10 @@ def test_one_person_dependencies_most_valuable_first_as_the_list_it_links_to(cli
         op = OperationFactory(
             team=setup["billing"], name=name, phase=Phase.STANDARDIZE, monthly_value=value
         )
-        Flag.objects.create(operation=op, kind=FlagKind.PERSON_DEPENDENT, detail="no runbook")
+        Flag.objects.create(operation=op, kind=FlagKind.PERSON_DEPENDENT)
     client.force_login(setup["manager"])
     response = dash(client)
-    assert [f.operation.name for f in response.context["person_dependent"]] == [
+    assert [f.operation.name for f in response.context["lists"][FlagKind.PERSON_DEPENDENT]] == [
         "Zulu",
         "Mike",
         "Alpha",

@@ -54,7 +54,9 @@ def user_with_news(team=None, **kwargs):
     """A user who owns one operation with an open flag: their digest is worth sending."""
     user = UserFactory(**kwargs)
     op = OperationFactory(owner=user, team=team or TeamFactory(), phase=Phase.STANDARDIZE)
-    Flag.objects.create(operation=op, kind=FlagKind.PERSON_DEPENDENT, detail="no runbook")
+    Flag.objects.create(
+        operation=op, kind=FlagKind.PERSON_DEPENDENT, facts={"performers": 0, "runbook": True}
+    )
     return user
 
 
@@ -314,11 +316,9 @@ def grow(team, owner, n, weeks):
             phase=Phase.STANDARDIZE if i % 2 else Phase.LAUNCH,
             performers=[owner],
         )
-        Flag.objects.create(
-            operation=op,
-            kind=FlagKind.PERSON_DEPENDENT if i % 2 else FlagKind.STALLED,
-            detail="x",
-        )
+        kind = FlagKind.PERSON_DEPENDENT if i % 2 else FlagKind.STALLED
+        facts = {"performers": 1, "runbook": True} if i % 2 else {"since": "2026-01-05"}
+        Flag.objects.create(operation=op, kind=kind, facts=facts)
     today = timezone.localdate()
     for week in range(weeks):
         for phase in (Phase.LAUNCH, Phase.STANDARDIZE):
@@ -344,7 +344,7 @@ def queries_per_recipient(users):
         def report(outcome):
             marks.append(len(ctx.captured_queries))
             per[outcome.email] = marks[-1] - (marks[-2] if len(marks) > 1 else 0)
-            assert outcome.status == "sent"
+            assert outcome.status == "sent", outcome.error
 
         sending.dispatch(report=report)
     return per, len(ctx.captured_queries)

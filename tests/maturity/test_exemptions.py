@@ -33,7 +33,7 @@ def world():
     MembershipFactory(user=users["member"], team=team, role=Role.MEMBER)
     MembershipFactory(user=users["manager"], team=team, role=Role.MANAGER)
     op = OperationFactory(name="Invoice matching", team=team)
-    flag = Flag.objects.create(operation=op, kind=FlagKind.STALLED, detail="in launch for 80 days")
+    flag = Flag.objects.create(operation=op, kind=FlagKind.STALLED)
     return {"team": team, "users": users, "op": op, "flag": flag}
 
 

@@ -44,7 +44,7 @@ def test_stalled_reason_says_days_and_overdue():
     op = OperationFactory.days_in_phase(73)
     finding = rules.STALLED.check(op)
     assert finding.reason == "in launch for 73 days, 13 past the 60-day limit"
-    assert finding.facts == {"days": 73, "overdue": 13}
+    assert finding.details == {"days": 73, "overdue": 13}
 
 
 def test_due_soon_says_days_left():
@@ -84,7 +84,7 @@ def test_days_are_local_calendar_days(settings, tz):
             assert flagged(rules.DUE_SOON, op) == (True, True)
         with time_machine.travel(day_60 + dt.timedelta(days=1), tick=False):
             assert flagged(rules.STALLED, op) == (True, True)
-            assert rules.STALLED.check(op).facts["days"] == 61
+            assert rules.STALLED.check(op).details["days"] == 61
 
 
 @pytest.mark.parametrize(("days", "expected"), [(179, False), (180, False), (181, True)])

@@ -36,14 +36,27 @@ def open_flag(op, kind):
 def flag_state():
     """Everything about every flag, to compare the database between runs."""
     return sorted(
-        Flag.objects.values_list("operation_id", "kind", "opened_at", "resolved_at", "detail")
+        (*row[:4], sorted(row[4].items()))
+        for row in Flag.objects.values_list(
+            "operation_id", "kind", "opened_at", "resolved_at", "facts"
+        )
     )
 
 
-def check_reason(flag):
+def check_finding(flag):
     op = rules.with_performer_count(Operation.objects.filter(pk=flag.operation_id)).get()
-    finding = rules.RULES_BY_KIND[flag.kind].check(op)
+    return rules.RULES_BY_KIND[flag.kind].check(op)
+
+
+def check_reason(flag):
+    finding = check_finding(flag)
     return finding.reason if finding else None
+
+
+def stored_reason(flag):
+    """The reason worded from the facts the scan stored, as every page words it."""
+    assert flag.facts, "the scan stores the facts of every flag it opens"
+    return rules.RULES_BY_KIND[flag.kind].describe(flag.facts, timezone.localdate())
 
 
 # --- each rule at its boundary ----------------------------------------------------
@@ -63,22 +76,22 @@ def test_launch_boundaries_open_the_right_flag(days, expected):
     run_scan()
     assert open_kinds(op) == expected
     for flag in Flag.objects.filter(operation=op):
-        assert flag.detail == check_reason(flag)
+        assert stored_reason(flag) == check_reason(flag)
 
 
 def test_due_soon_turns_into_stalled_the_day_after_the_limit():
     op = OperationFactory.days_in_phase(60)
     run_scan()
     due = open_flag(op, FlagKind.DUE_SOON)
-    assert due.detail == "in launch for 60 days: standardize within 0 days"
+    assert stored_reason(due) == "in launch for 60 days: standardize within 0 days"
     with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
         result = run_scan()
+        assert stored_reason(open_flag(op, FlagKind.STALLED)) == (
+            "in launch for 61 days, 1 past the 60-day limit"
+        )
     due.refresh_from_db()
     assert due.resolved_at == ScanRun.objects.get(pk=result.run_id).as_of
     assert open_kinds(op) == {FlagKind.STALLED}
-    assert open_flag(op, FlagKind.STALLED).detail == (
-        "in launch for 61 days, 1 past the 60-day limit"
-    )
     assert result.by_kind["due_soon"]["resolved"] == 1
     assert result.by_kind["stalled"]["opened"] == 1
 
@@ -86,7 +99,7 @@ def test_due_soon_turns_into_stalled_the_day_after_the_limit():
 def test_standardizing_resolves_stalled():
     op = OperationFactory.days_in_phase(73)
     run_scan()
-    assert open_flag(op, FlagKind.STALLED).detail == (
+    assert stored_reason(open_flag(op, FlagKind.STALLED)) == (
         "in launch for 73 days, 13 past the 60-day limit"
     )
     alice, bob = UserFactory.create_batch(2)
@@ -108,7 +121,7 @@ def test_value_against_cost(value, cost, expected):
     run_scan()
     assert (FlagKind.UNJUSTIFIED in open_kinds(op)) is expected
     if expected:
-        assert open_flag(op, FlagKind.UNJUSTIFIED).detail == "value 120,000 < cost 340,000"
+        assert stored_reason(open_flag(op, FlagKind.UNJUSTIFIED)) == "value 120,000 < cost 340,000"
 
 
 @pytest.mark.parametrize(("days", "expected"), [(180, False), (181, True)])
@@ -117,7 +130,10 @@ def test_purpose_review_boundary(days, expected):
     run_scan()
     assert (FlagKind.UNJUSTIFIED in open_kinds(op)) is expected
     if expected:
-        assert open_flag(op, FlagKind.UNJUSTIFIED).detail == "purpose last reviewed 181 days ago"
+        assert (
+            stored_reason(open_flag(op, FlagKind.UNJUSTIFIED))
+            == "purpose last reviewed 181 days ago"
+        )
 
 
 def test_purpose_review_resolves_unjustified():
@@ -127,7 +143,7 @@ def test_purpose_review_resolves_unjustified():
         monthly_cost=Decimal("2500.75"),
     )
     run_scan()
-    assert open_flag(op, FlagKind.UNJUSTIFIED).detail == (
+    assert stored_reason(open_flag(op, FlagKind.UNJUSTIFIED)) == (
         "value 100 < cost 2,500; purpose never reviewed in 200 days"
     )
     Operation.objects.filter(pk=op.pk).update(
@@ -142,7 +158,7 @@ def test_empty_purpose_is_unjustified():
     op = OperationFactory()
     Operation.objects.filter(pk=op.pk).update(purpose="")
     run_scan()
-    assert open_flag(op, FlagKind.UNJUSTIFIED).detail == "no purpose written"
+    assert stored_reason(open_flag(op, FlagKind.UNJUSTIFIED)) == "no purpose written"
 
 
 @pytest.mark.parametrize(
@@ -166,18 +182,18 @@ def test_person_dependent_boundary(performers, runbook, reason):
     if reason is None:
         assert open_kinds(op) == set()
     else:
-        assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == reason
+        assert stored_reason(open_flag(op, FlagKind.PERSON_DEPENDENT)) == reason
 
 
 def test_second_performer_and_runbook_resolve_person_dependent():
     alice, bob = UserFactory.create_batch(2)
     op = OperationFactory(phase=Phase.STANDARDIZE, performers=[alice], runbook_url="")
     run_scan()
-    assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == "1 performer, no runbook"
+    assert stored_reason(open_flag(op, FlagKind.PERSON_DEPENDENT)) == "1 performer, no runbook"
     op.performers.add(bob)
     # as after an edit in the app: the rescan of the operation rewords its flags
     result = run_scan(operation_ids=[op.pk])
-    assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == "no runbook"
+    assert stored_reason(open_flag(op, FlagKind.PERSON_DEPENDENT)) == "no runbook"
     assert result.by_kind["person_dependent"] == {"opened": 0, "resolved": 0, "refreshed": 1}
     Operation.objects.filter(pk=op.pk).update(runbook_url="https://wiki.example.com/r")
     run_scan()
@@ -198,7 +214,7 @@ def test_min_performers_from_settings(settings):
     settings.OPS_MIN_PERFORMERS = 3
     op = OperationFactory(phase=Phase.STANDARDIZE, performers=UserFactory.create_batch(2))
     run_scan()
-    assert open_flag(op, FlagKind.PERSON_DEPENDENT).detail == "2 performers"
+    assert stored_reason(open_flag(op, FlagKind.PERSON_DEPENDENT)) == "2 performers"
 
 
 def test_stall_thresholds_from_settings(settings):
@@ -206,10 +222,10 @@ def test_stall_thresholds_from_settings(settings):
     settings.OPS_STALL_WARN_DAYS = 20
     stalled, due = OperationFactory.days_in_phase(31), OperationFactory.days_in_phase(29)
     run_scan()
-    assert open_flag(stalled, FlagKind.STALLED).detail == (
+    assert stored_reason(open_flag(stalled, FlagKind.STALLED)) == (
         "in launch for 31 days, 1 past the 30-day limit"
     )
-    assert open_flag(due, FlagKind.DUE_SOON).detail == (
+    assert stored_reason(open_flag(due, FlagKind.DUE_SOON)) == (
         "in launch for 29 days: standardize within 1 day"
     )
 
@@ -229,24 +245,24 @@ def test_days_are_counted_in_the_installation_time_zone(settings, tz):
         with time_machine.travel(day_60, tick=False):
             run_scan()
             assert open_kinds(op) == {FlagKind.DUE_SOON}
-            assert open_flag(op, FlagKind.DUE_SOON).detail.startswith("in launch for 60 days")
+            assert stored_reason(open_flag(op, FlagKind.DUE_SOON)).startswith(
+                "in launch for 60 days"
+            )
         with time_machine.travel(day_60 + dt.timedelta(days=1), tick=False):
             run_scan()
             assert open_kinds(op) == {FlagKind.STALLED}
-            assert open_flag(op, FlagKind.STALLED).detail.startswith("in launch for 61 days")
+            assert stored_reason(open_flag(op, FlagKind.STALLED)).startswith(
+                "in launch for 61 days"
+            )
 
 
 # --- the stored reason is the rule's own reason -------------------------------------
 
 
-def test_every_rule_has_a_reason_in_sql():
-    for rule in rules.ALL_RULES:
-        assert scan.reason_sql(rule, timezone.localdate()) is not None
-
-
 @pytest.mark.parametrize(("tz", "language"), [("UTC", "en"), ("Asia/Tokyo", "ja")])
-def test_stored_reason_is_the_predicate_reason(settings, tz, language):
-    """Random operations around every boundary: the SQL text equals check(op).reason."""
+def test_stored_facts_are_the_predicates_facts(settings, tz, language):
+    """Random operations around every boundary: the facts the SQL stores say what the
+    rule's own facts_of() says, and the reason worded from them is check(op).reason."""
     settings.TIME_ZONE = tz
     rng = random.Random(20261125)
     people = UserFactory.create_batch(3)
@@ -275,32 +291,38 @@ def test_stored_reason_is_the_predicate_reason(settings, tz, language):
         flags = list(Flag.objects.open())
         assert {flag.kind for flag in flags} == set(FlagKind.values)
         for flag in flags:
-            assert flag.detail == check_reason(flag), (flag.kind, flag.operation_id)
+            finding = check_finding(flag)
+            assert stored_reason(flag) == finding.reason, (flag.kind, flag.operation_id)
+            rule = rules.RULES_BY_KIND[flag.kind]
+            on = timezone.localdate()
+            assert rule.details(flag.facts, on) == finding.details
+            assert rule.condition(flag.facts, on)
         ops = rules.with_performer_count(Operation.objects.all())
         expected = {(op.pk, f.kind) for op in ops for f in rules.findings(op)}
         assert {(flag.operation_id, flag.kind) for flag in flags} == expected
 
 
-def test_reason_is_refreshed_in_place_as_days_go_by():
+def test_the_reason_counts_the_days_as_they_go_by_without_rewriting_the_flag():
     op = OperationFactory.days_in_phase(70)
     run_scan()
     flag = open_flag(op, FlagKind.STALLED)
     with time_machine.travel(timezone.now() + dt.timedelta(days=3)):
         result = run_scan()
-    assert result.refreshed == 1 and result.opened == 0
-    refreshed = open_flag(op, FlagKind.STALLED)
-    assert refreshed.pk == flag.pk and refreshed.opened_at == flag.opened_at
-    assert refreshed.detail == "in launch for 73 days, 13 past the 60-day limit"
+        assert result.refreshed == 0 and result.opened == 0
+        later = open_flag(op, FlagKind.STALLED)
+        assert later.pk == flag.pk and later.facts == flag.facts
+        assert stored_reason(later) == "in launch for 73 days, 13 past the 60-day limit"
 
 
-def test_a_flag_opened_elsewhere_is_kept_and_worded():
+def test_a_flag_opened_elsewhere_is_kept_and_given_its_facts():
     op = OperationFactory.days_in_phase(80)
-    existing = Flag.objects.create(operation=op, kind=FlagKind.STALLED, detail="by hand")
+    existing = Flag.objects.create(operation=op, kind=FlagKind.STALLED)
     result = run_scan()
     assert result.by_kind["stalled"] == {"opened": 0, "resolved": 0, "refreshed": 1}
-    assert list(Flag.objects.filter(operation=op).values_list("pk", "detail")) == [
-        (existing.pk, "in launch for 80 days, 20 past the 60-day limit")
-    ]
+    assert list(Flag.objects.filter(operation=op).values_list("pk", flat=True)) == [existing.pk]
+    assert stored_reason(open_flag(op, FlagKind.STALLED)) == (
+        "in launch for 80 days, 20 past the 60-day limit"
+    )
 
 
 # --- idempotent, recorded, set-based ---------------------------------------------
@@ -345,7 +367,7 @@ def test_each_run_is_recorded():
 def test_scan_limited_to_some_operations():
     stalled_a, stalled_b = OperationFactory.days_in_phase(70), OperationFactory.days_in_phase(80)
     other = OperationFactory.days_in_phase(90)
-    Flag.objects.create(operation=other, kind=FlagKind.PERSON_DEPENDENT, detail="stale")
+    Flag.objects.create(operation=other, kind=FlagKind.PERSON_DEPENDENT)
     result = run_scan(operation_ids=[stalled_a.pk, stalled_b.pk])
     assert result.partial and result.operation_count == 2 and result.opened == 2
     assert open_kinds(stalled_a) == open_kinds(stalled_b) == {FlagKind.STALLED}
@@ -416,16 +438,15 @@ def test_query_count_does_not_grow_with_operations():
     assert later == quiet
 
 
-def test_only_the_first_full_run_of_a_day_rewords_reasons():
-    op = OperationFactory.days_in_phase(70)
+def test_the_first_full_run_of_a_day_brings_facts_changed_outside_the_app_in_line():
+    op = OperationFactory(monthly_value=Decimal("100"), monthly_cost=Decimal("500"))
     run_scan()
-    Flag.objects.filter(operation=op).update(detail="stale words")
-    assert run_scan().refreshed == 0  # later the same day: wording left alone
+    # Changed behind the app's back, so no rescan followed.
+    Operation.objects.filter(pk=op.pk).update(monthly_cost=Decimal("900"))
+    assert run_scan().refreshed == 0  # later the same day: facts left alone
     with time_machine.travel(timezone.now() + dt.timedelta(days=1)):
         assert run_scan().refreshed == 1
-    assert (
-        open_flag(op, FlagKind.STALLED).detail == "in launch for 71 days, 11 past the 60-day limit"
-    )
+        assert stored_reason(open_flag(op, FlagKind.UNJUSTIFIED)) == "value 100 < cost 900"
 
 
 def test_records_of_old_runs_are_forgotten_once_a_day_flags_stay(settings):
@@ -455,7 +476,7 @@ def test_the_scan_never_saves_row_by_row(django_assert_max_num_queries):
 
 def test_a_run_killed_half_way_changes_nothing_and_the_next_run_does_the_job(monkeypatch):
     ops = some_operations_for_every_rule()
-    stale = Flag.objects.create(operation=ops[-1], kind=FlagKind.STALLED, detail="no longer true")
+    stale = Flag.objects.create(operation=ops[-1], kind=FlagKind.STALLED)
     real_open = scan._insert_flags_sql  # how every path opens flags
     calls = []
 
@@ -513,9 +534,7 @@ def test_two_scans_at_once_make_no_duplicates_and_no_errors():
     owner, people = UserFactory(), UserFactory.create_batch(2)
     ops = bulk_operations(600, TeamFactory(), owner, people)
     # Some open flags that must be resolved, so that both runs have writing to do.
-    Flag.objects.bulk_create(
-        Flag(operation=op, kind=FlagKind.PERSON_DEPENDENT, detail="old") for op in ops[5::6]
-    )
+    Flag.objects.bulk_create(Flag(operation=op, kind=FlagKind.PERSON_DEPENDENT) for op in ops[5::6])
     first, second, partial = run_in_threads(
         run_scan, run_scan, lambda: run_scan(operation_ids=[op.pk for op in ops[:50]])
     )
@@ -572,7 +591,7 @@ def test_a_flag_resolved_meanwhile_keeps_the_moment_it_was_resolved():
     the scan waits for that row, sees it resolved, and leaves it as it is."""
     op = OperationFactory(phase=Phase.STANDARDIZE, runbook_url="https://runbook", performers=[])
     op.performers.set(UserFactory.create_batch(2))
-    stale = Flag.objects.create(operation=op, kind=FlagKind.STALLED, detail="old")
+    stale = Flag.objects.create(operation=op, kind=FlagKind.STALLED)
     earlier = timezone.now() - dt.timedelta(minutes=5)
     holder = connections.create_connection("default")
     try:

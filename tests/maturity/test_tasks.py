@@ -17,6 +17,7 @@ from django.db import InterfaceError, OperationalError, connection
 from opsmaturity.celery import app
 from opsmaturity.maturity import scan, tasks
 from opsmaturity.maturity.models import Flag, FlagKind, ScanRun, ScanStatus, Snapshot
+from opsmaturity.maturity.rules import reason_of
 from opsmaturity.operations.phases import Phase
 from tests.maturity.workers import celery_worker
 from tests.operations.factories import OperationFactory
@@ -136,7 +137,7 @@ def test_scan_ops_prints_what_it_opened_and_resolved_per_kind():
     out = StringIO()
     call_command("scan_ops", stdout=out)
     text = out.getvalue()
-    assert "2 opened, 0 resolved, 0 reasons updated" in text
+    assert "2 opened, 0 resolved, 0 brought up to date" in text
     assert "Stalled in launch" in text and "Person-dependent" in text
     run = ScanRun.objects.get()
     assert run.status == ScanStatus.SUCCEEDED and run.opened == 2
@@ -201,7 +202,7 @@ def test_a_worker_process_scans_what_is_sent_through_the_broker(scan_worker):
     assert summary["opened"] == 2
     assert summary["by_kind"]["stalled"]["opened"] == 1
     assert summary["by_kind"]["unjustified"]["opened"] == 1
-    assert dict(Flag.objects.open().values_list("operation_id", "detail")) == {
+    assert {flag.operation_id: reason_of(flag) for flag in Flag.objects.open()} == {
         stalled.pk: "in launch for 73 days, 13 past the 60-day limit",
         unjustified.pk: "value 120,000 < cost 340,000",
     }

@@ -131,7 +131,7 @@ def test_moves_that_need_a_note_pass_with_one(source, target):
 
 def test_retiring_resolves_open_flags_and_keeps_the_operation():
     op = OperationFactory()
-    Flag.objects.create(operation=op, kind=FlagKind.UNJUSTIFIED, detail="value 0 < cost 10")
+    Flag.objects.create(operation=op, kind=FlagKind.UNJUSTIFIED)
     move_phase(op, Phase.RETIRE, by=UserFactory(), note="Nobody uses it any more.")
     op.refresh_from_db()
     assert op.is_retired

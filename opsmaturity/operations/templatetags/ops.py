@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from opsmaturity.lib import formatting, people
 from opsmaturity.lib.clock import days_since as _days_since
-from opsmaturity.maturity.rules import reason_of
+from opsmaturity.maturity.rules import RULES_BY_KIND, reason_of
 
 register = template.Library()
 
@@ -52,6 +52,13 @@ def list_url(params, **extra):
     """A link to the operations list showing exactly the given operations."""
     query = {**params, **{k: v for k, v in extra.items() if v not in (None, "")}}
     return f"{reverse('operations:list')}?{urlencode(query)}"
+
+
+@register.simple_tag
+def flag_list_url(params, kind, **extra):
+    """A link to the list of one kind of flag, sorted as the rule orders them."""
+    rule = RULES_BY_KIND[kind]
+    return list_url(params, **{**extra, "flag": kind, "sort": rule.list_sort})
 
 
 @register.filter

@@ -30,7 +30,7 @@ def rule_conditions(on):
     """The conditions of maturity/rules.py, by hand, as SQL over an operation row ``o``.
 
     The same thresholds and day boundaries as the rules; what the scan does
-    beyond finding these rows (wording the reasons, comparing with the open
+    beyond finding these rows (building the facts, comparing with the open
     flags, recording the run) is its cost over the limit.
     """
     from opsmaturity.lib.clock import day_start
@@ -92,8 +92,8 @@ def raw_insert(on, as_of):
         cursor.execute("SET LOCAL jit = off")
         for kind, condition in conditions.items():
             cursor.execute(
-                "INSERT INTO maturity_flag (operation_id, kind, opened_at, detail) "  # noqa: S608
-                f"SELECT o.id, %(kind)s, %(as_of)s, '' FROM operations_operation o "
+                "INSERT INTO maturity_flag (operation_id, kind, opened_at, facts) "  # noqa: S608
+                f"SELECT o.id, %(kind)s, %(as_of)s, '{{}}' FROM operations_operation o "
                 f"WHERE {condition} ON CONFLICT DO NOTHING",
                 {**params, "kind": str(kind), "as_of": as_of},
             )

@@ -3,6 +3,7 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from opsmaturity.maturity.models import FlagKind, ScanRun
+from opsmaturity.maturity.rules import reason_of
 from opsmaturity.maturity.scan import flags_changed_by, run_scan
 
 
@@ -42,12 +43,11 @@ class Command(BaseCommand):
         for kind, counts in result.by_kind.items():
             self.stdout.write(
                 f"  {labels[kind]:<{width}}  "
-                + _("opened %(opened)6d  resolved %(resolved)6d  reason updated %(refreshed)6d")
-                % counts
+                + _("opened %(opened)6d  resolved %(resolved)6d  updated %(refreshed)6d") % counts
             )
         self.stdout.write(
             self.style.SUCCESS(
-                _("%(opened)d opened, %(resolved)d resolved, %(refreshed)d reasons updated")
+                _("%(opened)d opened, %(resolved)d resolved, %(refreshed)d brought up to date")
                 % {
                     "opened": result.opened,
                     "resolved": result.resolved,
@@ -61,5 +61,5 @@ class Command(BaseCommand):
                 for flag in flags.iterator(chunk_size=2000):
                     self.stdout.write(
                         f"{title}: [{flag.kind}] #{flag.operation_id} {flag.operation.name}: "
-                        f"{flag.detail}"
+                        f"{reason_of(flag)}"
                     )
