@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.forms import SafeModelForm
 from opsmaturity.teams import access
 
 
@@ -81,3 +82,13 @@ class ReadOnly:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OpsModelAdmin(admin.ModelAdmin):
+    """Every ModelAdmin of the project: its forms hold the app's limits (lib.forms)."""
+
+    form = SafeModelForm
+
+
+class OpsTabularInline(admin.TabularInline):
+    form = SafeModelForm

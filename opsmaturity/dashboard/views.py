@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity import rules
 from opsmaturity.teams import access
@@ -16,8 +17,8 @@ def resolve_scope(request):
     """
     user = request.user
     visible = access.visible_teams(user)
-    team_id = request.GET.get("team", "")
-    if team_id.isdigit():
+    team_id = parse_id(request.GET.get("team"))
+    if team_id is not None:
         team = visible.filter(pk=team_id).first()
         if team is None:
             raise PermissionDenied(_("That team is not one of yours."))

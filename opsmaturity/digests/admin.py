@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from opsmaturity.core.admin import ReadOnly
+from opsmaturity.core.admin import OpsModelAdmin, ReadOnly
 
 from .models import DigestDelivery, DigestSubscription
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(ReadOnly, admin.ModelAdmin):
+class DigestDeliveryAdmin(ReadOnly, OpsModelAdmin):
     """History and work queue of the dispatcher: read-only, the dispatcher writes it.
     Deleting one would reopen a week that was sent."""
 
@@ -18,7 +18,7 @@ class DigestDeliveryAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(DigestSubscription)
-class DigestSubscriptionAdmin(admin.ModelAdmin):
+class DigestSubscriptionAdmin(OpsModelAdmin):
     list_display = ["user", "mode", "time_zone", "next_digest_at", "unsubscribed_at"]
     list_filter = ["mode"]
     search_fields = ["user__username", "user__email"]

@@ -3,10 +3,12 @@ from django.conf import settings
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.forms import SafeModelForm
+
 from .models import DigestSubscription, Mode, digest_time, digest_weekday, known_zones
 
 
-class PreferencesForm(forms.ModelForm):
+class PreferencesForm(SafeModelForm):
     mode = forms.ChoiceField(
         label=_("Send me the weekly digest"), choices=Mode.choices, widget=forms.RadioSelect
     )

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from opsmaturity.lib.forms import parse_id
 from opsmaturity.teams import access
 
 from . import sending, tokens
@@ -25,7 +26,7 @@ def get_digest_user_or_deny(request):
     raw = request.GET.get("user", "")
     if not raw or raw == str(request.user.pk):
         return request.user
-    person_id = int(raw) if raw.isdigit() else None
+    person_id = parse_id(raw)
     access.require(
         access.can_preview_digest(request.user, person_id),
         _("You can only preview your own digest."),

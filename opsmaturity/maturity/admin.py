@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.core.admin import ManagerReadOnly, ReadOnly
+from opsmaturity.core.admin import ManagerReadOnly, OpsModelAdmin, ReadOnly
 
 from .models import Flag, ScanRun, Snapshot
 from .rules import reason_of
 
 
 @admin.register(Flag)
-class FlagAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
+class FlagAdmin(ReadOnly, ManagerReadOnly, OpsModelAdmin):
     """Flags are opened and resolved by the scan; snoozes are asked for, granted and
     lifted on the operation's page, where each step is recorded with its reason."""
 
@@ -26,7 +26,7 @@ class FlagAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
+class SnapshotAdmin(ReadOnly, ManagerReadOnly, OpsModelAdmin):
     team_field = "team"
 
     list_display = ["date", "team", "phase", "count", "monthly_cost", "taken_at"]
@@ -36,7 +36,7 @@ class SnapshotAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
 
 
 @admin.register(ScanRun)
-class ScanRunAdmin(ReadOnly, admin.ModelAdmin):
+class ScanRunAdmin(ReadOnly, OpsModelAdmin):
     """The record of every scan: written by the scan itself, which also prunes old ones."""
 
     list_display = [

@@ -4,10 +4,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.forms import SafeForm
+
 from .exemptions import ExemptionError, check_until
+from .models import FlagExemption
+
+REASON_MAX = FlagExemption._meta.get_field("reason").max_length
 
 
-class SnoozeForm(forms.Form):
+class SnoozeForm(SafeForm):
     """Snooze a flag (manager) or ask for it (member): until when, and why."""
 
     until = forms.DateField(
@@ -17,7 +22,7 @@ class SnoozeForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("Why"),
-        max_length=500,
+        max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Say why this flag can wait.")},
     )
@@ -42,5 +47,14 @@ class SnoozeForm(forms.Form):
         return reason
 
 
-class DecisionForm(forms.Form):
-    reason = forms.CharField(label=_("Why"), max_length=500, required=False)
+class DecisionForm(SafeForm):
+    """A manager's answer to a request to snooze: grant it as asked, or decline it."""
+
+    decision = forms.ChoiceField(
+        choices=[("grant", _("Snooze it")), ("decline", _("Decline"))],
+        error_messages={
+            "required": _("Choose to snooze it or to decline."),
+            "invalid_choice": _("Choose to snooze it or to decline."),
+        },
+    )
+    reason = forms.CharField(label=_("Why"), max_length=REASON_MAX, required=False)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from opsmaturity.core.broker import BrokerUnavailable, publish
+from opsmaturity.lib.forms import parse_id
 from opsmaturity.operations.models import Operation
 from opsmaturity.teams import access
 
@@ -56,14 +57,14 @@ def decide(request, pk):
     flag = _flag_for(request.user, pk, manage=True)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("reason", [])))
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(flag.operation)
-    reason = form.cleaned_data["reason"].strip()
+    reason = form.cleaned_data["reason"]
     pending = exemptions.pending_request(flag)
     try:
         if pending is None:
             raise exemptions.ExemptionError(_("Nobody asked to snooze this flag."))
-        if request.POST.get("decision") == "grant":
+        if form.cleaned_data["decision"] == "grant":
             exemptions.grant_snooze(
                 flag, by=request.user, until=pending.until, reason=reason or pending.reason
             )
@@ -141,8 +142,7 @@ def check_status(request, task_id):
     """Polled by the page while a check runs; refreshes the page when it is done."""
     result = AsyncResult(str(task_id))
     if not result.ready():
-        polls = request.GET.get("poll", "")
-        polls = int(polls) + 1 if polls.isdigit() else 1
+        polls = (parse_id(request.GET.get("poll")) or 0) + 1
         if polls >= POLL_LIMIT:
             response = render(request, "maturity/_check_status.html", {"state": "no_worker"})
             return HttpResponseStopPolling(response.content)

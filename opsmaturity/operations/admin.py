@@ -12,8 +12,9 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.core.admin import ManagerReadOnly, ReadOnly
+from opsmaturity.core.admin import ManagerReadOnly, OpsModelAdmin, OpsTabularInline, ReadOnly
 from opsmaturity.lib.concurrency import EditConflict
+from opsmaturity.lib.forms import SafeModelForm
 from opsmaturity.maturity.models import Flag
 
 from .forms import OperationForm
@@ -21,7 +22,7 @@ from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
 from .services import create_operation, update_operation
 
 
-class TransitionInline(ReadOnly, ManagerReadOnly, admin.TabularInline):
+class TransitionInline(ReadOnly, ManagerReadOnly, OpsTabularInline):
     """The history of the operation: it is never rewritten."""
 
     model = PhaseTransition
@@ -32,7 +33,7 @@ class TransitionInline(ReadOnly, ManagerReadOnly, admin.TabularInline):
     verbose_name_plural = _("history")
 
 
-class FlagInline(ReadOnly, ManagerReadOnly, admin.TabularInline):
+class FlagInline(ReadOnly, ManagerReadOnly, OpsTabularInline):
     model = Flag
     extra = 0
     fields = ["kind", "opened_at", "resolved_at", "snoozed_until"]
@@ -40,7 +41,7 @@ class FlagInline(ReadOnly, ManagerReadOnly, admin.TabularInline):
     ordering = ["resolved_at", "-opened_at"]
 
 
-class CheckInline(ReadOnly, ManagerReadOnly, admin.TabularInline):
+class CheckInline(ReadOnly, ManagerReadOnly, OpsTabularInline):
     """Who ticked which exit criterion, with what evidence: ticked on the move page."""
 
     model = CriterionCheck
@@ -69,7 +70,7 @@ class OperationAdminForm(OperationForm):
 
 
 @admin.register(Operation)
-class OperationAdmin(ManagerReadOnly, admin.ModelAdmin):
+class OperationAdmin(ManagerReadOnly, OpsModelAdmin):
     team_field = "team"
 
     form = OperationAdminForm
@@ -136,7 +137,7 @@ class OperationAdmin(ManagerReadOnly, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None and not self.has_change_permission(request, obj):
             # A page to look at (a manager's): nothing is saved from it.
-            return super().get_form(request, obj, change=change, form=forms.ModelForm, **kwargs)
+            return super().get_form(request, obj, change=change, form=SafeModelForm, **kwargs)
         form = super().get_form(request, obj, change=change, **kwargs)
 
         class AsThisUser(form):
@@ -195,7 +196,7 @@ class OperationAdmin(ManagerReadOnly, admin.ModelAdmin):
 
 
 @admin.register(PhaseTransition)
-class PhaseTransitionAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
+class PhaseTransitionAdmin(ReadOnly, ManagerReadOnly, OpsModelAdmin):
     team_field = "operation__team"
 
     list_display = ["operation", "from_phase", "to_phase", "by", "at", "note"]
@@ -209,7 +210,7 @@ class PhaseTransitionAdmin(ReadOnly, ManagerReadOnly, admin.ModelAdmin):
 
 
 @admin.register(PhaseCriterion)
-class PhaseCriterionAdmin(ManagerReadOnly, admin.ModelAdmin):
+class PhaseCriterionAdmin(ManagerReadOnly, OpsModelAdmin):
     list_display = ["label", "phase", "position", "is_active"]
     list_editable = ["position", "is_active"]
     list_filter = ["phase", "is_active"]

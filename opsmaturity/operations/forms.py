@@ -8,16 +8,21 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.lib.formatting import lazy_percent
+from opsmaturity.lib.forms import SafeForm, SafeModelForm
 from opsmaturity.lib.people import PeopleChoiceField, PersonChoiceField, display_name
+from opsmaturity.lib.text import same_name
 from opsmaturity.lib.widgets import QuickSelect
 from opsmaturity.maturity.models import FlagKind
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
 
-from .models import MAX_MONEY, Operation
+from .models import MAX_MONEY, MAX_VOLUME, CriterionCheck, Operation
 from .phases import Phase
 
 User = get_user_model()
+
+
+STALE_FORM = _("This form is out of date: reload the page and make your change again.")
 
 
 def money_field(label, help_text):
@@ -42,7 +47,7 @@ def money_field(label, help_text):
     )
 
 
-class OperationForm(forms.ModelForm):
+class OperationForm(SafeModelForm):
     """Create or edit an operation. Validated field by field (htmx) and as a whole on save."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -63,6 +68,25 @@ class OperationForm(forms.ModelForm):
         error_messages={
             "invalid": _("Enter a full web address, like https://wiki.example.com/refunds.")
         },
+    )
+    monthly_volume = forms.IntegerField(
+        label=_("Monthly volume"),
+        initial=0,
+        min_value=0,
+        max_value=MAX_VOLUME,
+        help_text=lazy_percent(
+            _("How many times it runs a month, at most %(max)s."),
+            max=number_format(MAX_VOLUME, force_grouping=True),
+        ),
+        error_messages={
+            "min_value": _("The volume cannot be negative."),
+            "max_value": lazy_percent(
+                _("That is more than %(max)s a month: check the number of zeros."),
+                max=number_format(MAX_VOLUME, force_grouping=True),
+            ),
+            "invalid": _("Enter a whole number, for example 120."),
+        },
+        widget=forms.NumberInput(attrs={"min": "0", "max": str(MAX_VOLUME)}),
     )
     monthly_cost = money_field(_("Monthly cost"), _("What running it costs each month."))
     monthly_value = money_field(
@@ -86,7 +110,6 @@ class OperationForm(forms.ModelForm):
         widgets = {
             "purpose": forms.Textarea(attrs={"rows": 4}),
             "launched_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "monthly_volume": forms.NumberInput(attrs={"min": "0"}),
         }
         error_messages = {
             "name": {"required": _("Give the operation a name.")},
@@ -96,7 +119,6 @@ class OperationForm(forms.ModelForm):
                 )
             },
             "team": {"required": _("Choose the team that runs it.")},
-            "monthly_volume": {"min_value": _("The volume cannot be negative.")},
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -122,10 +144,12 @@ class OperationForm(forms.ModelForm):
             "Why it exists, so anyone can judge whether it is still needed. "
             "“We have always done it” is not a purpose."
         )
-        self.fields["monthly_volume"].max_value = 10**9
         if self.instance.pk:
             if "version" in self.fields:
+                # Without it a save could not tell that someone else saved meanwhile.
                 self.fields["version"].initial = self.instance.version
+                self.fields["version"].required = True
+                self.fields["version"].error_messages["required"] = STALE_FORM
             if not access.can_manage_operation(user, self.instance):
                 # Reassigning owners is a manager's call.
                 self.fields["owner"].disabled = True
@@ -135,9 +159,6 @@ class OperationForm(forms.ModelForm):
             self.fields["owner"].initial = user.pk
             if teams.count() == 1:
                 self.fields["team"].initial = teams.first().pk
-
-    def clean_name(self):
-        return " ".join(self.cleaned_data["name"].split())
 
     def clean_launched_at(self):
         launched = self.cleaned_data.get("launched_at")
@@ -169,20 +190,14 @@ class OperationForm(forms.ModelForm):
                 % {"person": display_name(owner), "team": team.name},
             )
         if team and name:
-            clash = Operation.objects.filter(team=team, name__iexact=name)
-            if self.instance.pk:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
+            in_team = Operation.objects.filter(team=team)
+            if same_name(in_team, name, exclude_pk=self.instance.pk) is not None:
                 self.add_error(
                     "name",
                     _("%(team)s already has an operation called “%(name)s”.")
                     % {"team": team.name, "name": name},
                 )
         return cleaned
-
-    def validate_constraints(self):
-        # The name constraint is checked with a message at the field in clean().
-        pass
 
     def changes(self):
         """The edited model fields and their new values (performers apart)."""
@@ -231,7 +246,7 @@ def _display_people(people):
     return ", ".join(sorted(_display(p) for p in people)) or "—"
 
 
-class MoveForm(forms.Form):
+class MoveForm(SafeForm):
     to_phase = forms.ChoiceField(label=_("Move to"), widget=forms.RadioSelect)
     note = forms.CharField(
         label=_("Note"),
@@ -252,7 +267,33 @@ class MoveForm(forms.Form):
             self.fields["to_phase"].initial = nxt.value
 
 
-class PurposeReviewForm(forms.Form):
+EVIDENCE_MAX = CriterionCheck._meta.get_field("evidence").max_length
+
+
+class CriterionCheckForm(SafeForm):
+    """Tick (with optional evidence) or untick one exit criterion."""
+
+    # The checklist's button sends "on" to tick and "off" to untick.
+    checked = forms.TypedChoiceField(
+        choices=[("on", "on"), ("off", "off")],
+        coerce=lambda value: value == "on",
+        required=False,
+        empty_value=False,
+    )
+    evidence = forms.CharField(
+        label=_("Evidence"),
+        required=False,
+        max_length=EVIDENCE_MAX,
+        error_messages={
+            "max_length": lazy_percent(
+                _("Evidence is at most %(max)s characters: link to a longer text instead."),
+                max=EVIDENCE_MAX,
+            )
+        },
+    )
+
+
+class PurposeReviewForm(SafeForm):
     reason = forms.CharField(
         label=_("Still needed because…"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -281,7 +322,7 @@ SORTS = {
 }
 
 
-class OperationFilterForm(forms.Form):
+class OperationFilterForm(SafeForm):
     """The list's filters. They live in the URL, so a view can be bookmarked and shared."""
 
     scope = forms.ChoiceField(

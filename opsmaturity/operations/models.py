@@ -7,10 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.text import normalize_name
+
 from .phases import Phase
 
 # Large enough for any real operation, small enough to catch a typo of extra zeros.
 MAX_MONEY = 10**11
+MAX_VOLUME = 10**9
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -75,7 +78,9 @@ class Operation(models.Model):
     )
     runbook_url = models.URLField(_("runbook URL"), max_length=500, blank=True)
     monthly_volume = models.IntegerField(
-        _("monthly volume"), default=0, validators=[MinValueValidator(0)]
+        _("monthly volume"),
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_VOLUME)],
     )
     monthly_cost = models.DecimalField(
         _("monthly cost"),
@@ -180,7 +185,7 @@ class Operation(models.Model):
         """One spelling of each text, whoever writes the row (forms, services, bulk
         writers): the name's white space collapsed, and the purpose stripped, so
         that white space alone is no purpose for the rules."""
-        self.name = " ".join((self.name or "").split())
+        self.name = normalize_name(self.name)
         self.purpose = (self.purpose or "").strip()
 
     @classmethod
@@ -308,8 +313,19 @@ class PhaseCriterion(models.Model):
         return f"{self.get_phase_display()}: {self.label}"
 
 
+class CriterionCheckQuerySet(models.QuerySet):
+    def current(self):
+        """The ticks that stand: not taken back since."""
+        return self.filter(unchecked_at__isnull=True)
+
+
 class CriterionCheck(models.Model):
-    """That one operation meets one exit criterion, who said so and when."""
+    """That one operation meets one exit criterion: who said so, when, with what evidence.
+
+    Kept for good, like the phase transitions: unticking a criterion records who
+    took it back and when (``unchecked_*``), and ticking it again writes a new row.
+    Only the current tick of an operation and criterion is without ``unchecked_at``.
+    """
 
     operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="checks")
     criterion = models.ForeignKey(PhaseCriterion, on_delete=models.CASCADE, related_name="checks")
@@ -318,18 +334,40 @@ class CriterionCheck(models.Model):
     )
     checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
     evidence = models.CharField(_("evidence"), max_length=500, blank=True)
+    unchecked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unchecked by"),
+    )
+    unchecked_at = models.DateTimeField(_("unchecked at"), null=True, blank=True)
+
+    objects = CriterionCheckQuerySet.as_manager()
 
     class Meta:
+        ordering = ["checked_at", "id"]
         verbose_name = _("criterion check")
         verbose_name_plural = _("criterion checks")
         constraints = [
             models.UniqueConstraint(
-                fields=["operation", "criterion"], name="check_one_per_operation_and_criterion"
+                fields=["operation", "criterion"],
+                condition=Q(unchecked_at__isnull=True),
+                name="check_one_current_per_operation_and_criterion",
             )
         ]
 
     def __str__(self):
         return f"{self.operation} ✓ {self.criterion.label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Criterion checks are kept as written; untick with uncheck().")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Criterion checks are kept for good; untick with uncheck().")
 
 
 class PurposeReview(models.Model):

@@ -40,8 +40,9 @@ def refresh_flags(operation):
 
 def unmet_criteria(operation):
     """The active exit criteria of the operation's phase that it has not checked yet."""
+    ticked = CriterionCheck.objects.current().filter(operation=operation).values("criterion_id")
     return PhaseCriterion.objects.filter(phase=operation.phase, is_active=True).exclude(
-        checks__operation=operation
+        pk__in=ticked
     )
 
 
@@ -152,14 +153,30 @@ def review_purpose(operation, *, by, reason, monthly_value, monthly_cost, expect
 
 
 def set_criterion_check(operation, criterion, *, by, checked, evidence=""):
-    """Tick or untick one exit criterion of the operation's current phase."""
-    if criterion.phase != operation.phase:
-        raise IllegalMove(_("That criterion belongs to another phase."))
-    if checked:
-        CriterionCheck.objects.update_or_create(
-            operation=operation,
-            criterion=criterion,
-            defaults={"checked_by": by, "checked_at": timezone.now(), "evidence": evidence},
+    """Tick or untick one exit criterion of the operation's current phase.
+
+    Nothing is erased: unticking records who took the tick back and when, and a new
+    tick (or new evidence) is a new row. The operation's row is locked meanwhile, so
+    two people ticking at once leave one current tick.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        current_operation = lock_current(Operation.objects, operation.pk)
+        if criterion.phase != current_operation.phase:
+            raise IllegalMove(_("That criterion belongs to another phase."))
+        standing = CriterionCheck.objects.current().filter(
+            operation=current_operation, criterion=criterion
         )
-    else:
-        CriterionCheck.objects.filter(operation=operation, criterion=criterion).delete()
+        previous = standing.first()
+        if checked and previous is not None and previous.evidence == evidence:
+            return previous
+        standing.update(unchecked_at=now, unchecked_by=by)
+        if not checked:
+            return None
+        return CriterionCheck.objects.create(
+            operation=current_operation,
+            criterion=criterion,
+            checked_by=by,
+            checked_at=now,
+            evidence=evidence,
+        )

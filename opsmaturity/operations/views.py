@@ -13,7 +13,7 @@ from opsmaturity.maturity.rules import IllegalMove, classify_move
 from opsmaturity.teams import access
 
 from . import services
-from .forms import MoveForm, OperationForm, PurposeReviewForm
+from .forms import CriterionCheckForm, MoveForm, OperationForm, PurposeReviewForm
 from .lists import PAGE_SIZE, filtered_operations, open_flags_prefetch, page_rows
 from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
 from .phases import Phase
@@ -38,9 +38,9 @@ def checklist(operation):
     """The exit criteria of the operation's phase, each with its check (or None)."""
     checks = {
         c.criterion_id: c
-        for c in CriterionCheck.objects.filter(
-            operation=operation, criterion__phase=operation.phase
-        ).select_related("checked_by")
+        for c in CriterionCheck.objects.current()
+        .filter(operation=operation, criterion__phase=operation.phase)
+        .select_related("checked_by")
     }
     criteria = PhaseCriterion.objects.filter(phase=operation.phase, is_active=True)
     return [(criterion, checks.get(criterion.pk)) for criterion in criteria]
@@ -185,32 +185,20 @@ def operation_move(request, pk):
     return render(request, "operations/move.html", context, status=status)
 
 
-EVIDENCE_MAX = CriterionCheck._meta.get_field("evidence").max_length
-
-
 @login_required
 @require_POST
 def criterion_check(request, pk, criterion_pk):
     operation = operation_for_edit(request, pk)
     criterion = get_object_or_404(PhaseCriterion, pk=criterion_pk, is_active=True)
-    evidence = request.POST.get("evidence", "").strip()
-    try:
-        if len(evidence) > EVIDENCE_MAX:
-            raise IllegalMove(
-                _("Evidence is at most %(max)d characters: link to a longer text instead.")
-                % {"max": EVIDENCE_MAX}
-            )
-        services.set_criterion_check(
-            operation,
-            criterion,
-            by=request.user,
-            checked=request.POST.get("checked") == "on",
-            evidence=evidence,
-        )
-    except IllegalMove as exc:
-        error = str(exc)
+    form = CriterionCheckForm(request.POST)
+    error = ""
+    if not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
     else:
-        error = ""
+        try:
+            services.set_criterion_check(operation, criterion, by=request.user, **form.cleaned_data)
+        except IllegalMove as exc:
+            error = str(exc)
     if request.htmx:
         context = {"operation": operation, "checklist": checklist(operation), "error": error}
         # 200 even with an error: htmx swaps only successful answers into the page.

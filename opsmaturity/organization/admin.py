@@ -1,25 +1,25 @@
 from django.contrib import admin
 
-from opsmaturity.core.admin import ReadOnly
+from opsmaturity.core.admin import OpsModelAdmin, OpsTabularInline, ReadOnly
 
 from .models import JobRole, LearningPlan, LevelChange, RequiredSkill, Skill, SkillLevel
 
 
-class RequiredSkillInline(admin.TabularInline):
+class RequiredSkillInline(OpsTabularInline):
     model = RequiredSkill
     extra = 0
     autocomplete_fields = ["skill"]
 
 
 @admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
+class SkillAdmin(OpsModelAdmin):
     list_display = ["name", "category", "updated_at"]
     list_filter = ["category"]
     search_fields = ["name", "description"]
 
 
 @admin.register(JobRole)
-class JobRoleAdmin(admin.ModelAdmin):
+class JobRoleAdmin(OpsModelAdmin):
     list_display = ["name", "team", "status", "horizon_years", "updated_at"]
     list_filter = ["status", "horizon_years", "team"]
     search_fields = ["name", "description"]
@@ -28,7 +28,7 @@ class JobRoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(SkillLevel)
-class SkillLevelAdmin(ReadOnly, admin.ModelAdmin):
+class SkillLevelAdmin(ReadOnly, OpsModelAdmin):
     """Levels are proposed by the person and confirmed by a manager in the app, where
     each step is kept in the history (LevelChange)."""
 
@@ -48,7 +48,7 @@ class SkillLevelAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(LevelChange)
-class LevelChangeAdmin(ReadOnly, admin.ModelAdmin):
+class LevelChangeAdmin(ReadOnly, OpsModelAdmin):
     list_display = ["at", "user", "skill", "kind", "level", "by"]
     list_filter = ["kind"]
     search_fields = ["user__username", "skill__name"]
@@ -56,7 +56,7 @@ class LevelChangeAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(LearningPlan)
-class LearningPlanAdmin(admin.ModelAdmin):
+class LearningPlanAdmin(OpsModelAdmin):
     list_display = ["user", "skill", "goal_level", "target_date", "status"]
     list_filter = ["status", "skill__category"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "skill__name"]

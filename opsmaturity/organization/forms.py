@@ -3,7 +3,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.forms import SafeForm, SafeModelForm
 from opsmaturity.lib.people import PersonChoiceField, display_name
+from opsmaturity.lib.text import same_name
 from opsmaturity.teams import access
 
 from .models import (
@@ -56,11 +58,7 @@ class SkillChoiceField(forms.ModelChoiceField):
         return f"{skill.name} ({skill.get_category_display()})"
 
 
-def _squash(text):
-    return " ".join((text or "").split())
-
-
-class SkillForm(forms.ModelForm):
+class SkillForm(SafeModelForm):
     class Meta:
         model = Skill
         fields = ["name", "category", "description"]
@@ -71,24 +69,16 @@ class SkillForm(forms.ModelForm):
         }
 
     def clean_name(self):
-        name = _squash(self.cleaned_data["name"])
-        if not name:
-            raise forms.ValidationError(_("Give the skill a name."))
-        clash = Skill.objects.filter(name__iexact=name)
-        if self.instance.pk:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
+        name = self.cleaned_data["name"]
+        clash = same_name(Skill.objects, name, exclude_pk=self.instance.pk)
+        if clash is not None:
             raise forms.ValidationError(
-                _("A skill called “%(name)s” already exists.") % {"name": clash.first().name}
+                _("A skill called “%(name)s” already exists.") % {"name": clash.name}
             )
         return name
 
-    def validate_constraints(self):
-        # The unique name is checked in clean_name(), with its message at the field.
-        pass
 
-
-class JobRoleForm(forms.ModelForm):
+class JobRoleForm(SafeModelForm):
     class Meta:
         model = JobRole
         fields = ["name", "team", "status", "horizon_years", "description"]
@@ -120,12 +110,6 @@ class JobRoleForm(forms.ModelForm):
             "manual work as automation grows."
         )
 
-    def clean_name(self):
-        name = _squash(self.cleaned_data["name"])
-        if not name:
-            raise forms.ValidationError(_("Give the role a name."))
-        return name
-
     def clean(self):
         cleaned = super().clean()
         status, horizon = cleaned.get("status"), cleaned.get("horizon_years")
@@ -137,10 +121,8 @@ class JobRoleForm(forms.ModelForm):
             cleaned["horizon_years"] = None
         name, team = cleaned.get("name"), cleaned.get("team")
         if name and "team" not in self.errors:
-            clash = JobRole.objects.filter(name__iexact=name, team=team)
-            if self.instance.pk:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
+            roles = JobRole.objects.filter(team=team)
+            if same_name(roles, name, exclude_pk=self.instance.pk) is not None:
                 where = team.name if team else _("the organisation")
                 self.add_error(
                     "name",
@@ -149,12 +131,8 @@ class JobRoleForm(forms.ModelForm):
                 )
         return cleaned
 
-    def validate_constraints(self):
-        # Checked in clean(), with messages at the fields.
-        pass
 
-
-class RequirementForm(forms.Form):
+class RequirementForm(SafeForm):
     skill = SkillChoiceField(
         label=_("Skill"),
         queryset=Skill.objects.order_by(category_order(), "name"),
@@ -166,7 +144,7 @@ class RequirementForm(forms.Form):
     level = level_field(_("Required level"), minimum=MIN_REQUIRED_LEVEL)
 
 
-class LevelProposalForm(forms.Form):
+class LevelProposalForm(SafeForm):
     skill = SkillChoiceField(
         label=_("Skill"),
         queryset=Skill.objects.order_by(category_order(), "name"),
@@ -205,12 +183,12 @@ class LevelProposalForm(forms.Form):
         return cleaned
 
 
-class ConfirmLevelForm(forms.Form):
+class ConfirmLevelForm(SafeForm):
     level = level_field(_("Confirmed level"))
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class LearningPlanForm(forms.ModelForm):
+class LearningPlanForm(SafeModelForm):
     user = PersonChoiceField(
         label=_("Person"),
         queryset=User.objects.none(),
@@ -288,10 +266,6 @@ class LearningPlanForm(forms.ModelForm):
                         % {"level": current},
                     )
         return cleaned
-
-    def validate_constraints(self):
-        # The one open plan per person and skill is checked in clean(), at the field.
-        pass
 
     def changes(self):
         return {

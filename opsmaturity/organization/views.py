@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opsmaturity.lib.concurrency import EditConflict
+from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.lib.people import display_name
 from opsmaturity.teams import access
@@ -171,7 +172,7 @@ def my_skills(request):
     """One's own levels, confirmed and proposed, the form to propose one, and one's plans."""
     user = request.user
     initial = {}
-    if request.GET.get("skill", "").isdigit():
+    if parse_id(request.GET.get("skill")) is not None:
         initial["skill"] = request.GET["skill"]
     form = LevelProposalForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -267,7 +268,7 @@ def role_create(request):
     user = request.user
     access.require(access.can_create_roles(user), _("Managers keep the roles of their teams."))
     initial = {}
-    if request.GET.get("team", "").isdigit():
+    if parse_id(request.GET.get("team")) is not None:
         initial["team"] = request.GET["team"]
     form = JobRoleForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -357,7 +358,8 @@ def requirement_remove(request, pk, skill_pk):
 def _plan_team(request):
     """The team whose gap view the plan was opened from, if any (its id, as text)."""
     team = request.POST.get("team") or request.GET.get("team") or ""
-    return team if team.isdigit() and Team.objects.filter(pk=team).exists() else ""
+    team_id = parse_id(team)
+    return str(team_id) if team_id and Team.objects.filter(pk=team_id).exists() else ""
 
 
 def _plan_next(request):
@@ -374,7 +376,7 @@ def plan_create(request):
     initial = {
         name: request.GET[name]
         for name in ("user", "skill", "goal_level")
-        if request.GET.get(name, "").isdigit()
+        if parse_id(request.GET.get(name)) is not None
     }
     form = LearningPlanForm(request.POST or None, actor=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():

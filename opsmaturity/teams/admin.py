@@ -1,22 +1,25 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from opsmaturity.core.admin import ManagerReadOnly
+from opsmaturity.core.admin import ManagerReadOnly, OpsModelAdmin, OpsTabularInline
+from opsmaturity.lib.forms import SafeInput
 
 from .models import Membership, Team
 
 
-class MembershipInline(ManagerReadOnly, admin.TabularInline):
+class MembershipInline(ManagerReadOnly, OpsTabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Team)
-class TeamAdmin(ManagerReadOnly, admin.ModelAdmin):
+class TeamAdmin(ManagerReadOnly, OpsModelAdmin):
     team_field = "pk"
 
     list_display = ["name", "created_at"]
@@ -25,7 +28,7 @@ class TeamAdmin(ManagerReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ManagerReadOnly, admin.ModelAdmin):
+class MembershipAdmin(ManagerReadOnly, OpsModelAdmin):
     team_field = "team"
 
     list_display = ["user", "team", "role", "joined_at"]
@@ -37,6 +40,16 @@ class MembershipAdmin(ManagerReadOnly, admin.ModelAdmin):
 
 User = get_user_model()
 admin.site.unregister(User)
+# Who may do what comes from team roles (teams.access), not from Django's groups.
+admin.site.unregister(Group)
+
+
+class PersonChangeForm(SafeInput, UserChangeForm):
+    name_fields = ("first_name", "last_name")
+
+
+class PersonCreationForm(SafeInput, AdminUserCreationForm):
+    pass
 
 
 @admin.register(User)
@@ -44,6 +57,8 @@ class PersonAdmin(UserAdmin):
     """People are never deleted: their moves, reviews and checks keep their author.
     Someone who leaves is deactivated: they can no longer sign in, and stay in history."""
 
+    form = PersonChangeForm
+    add_form = PersonCreationForm
     actions = ["deactivate"]
     list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff"]
 

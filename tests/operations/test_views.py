@@ -396,7 +396,10 @@ def test_checklist_toggle_with_htmx_returns_the_checklist(member_client, team):
         body.startswith('<ul class="checklist" id="checklist">') and 'aria-pressed="true"' in body
     )
     member_client.post(url, {"checked": "off"})
-    assert not CriterionCheck.objects.exists()
+    assert not CriterionCheck.objects.current().exists()
+    # Unticking keeps who ticked it, when, and who took it back.
+    taken_back = CriterionCheck.objects.get()
+    assert taken_back.checked_by is not None and taken_back.unchecked_by == taken_back.checked_by
 
 
 def test_purpose_review_records_who_and_when(member_client, team, member):
