@@ -29,6 +29,14 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off. For a laptop, set DEBUG=true."
         )
     SECRET_KEY = "insecure-dev-key-only-for-debug"  # noqa: S105 - only reachable with DEBUG on
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    # Django's own rule (check --deploy, security.W009), enforced at start: sessions,
+    # password reset links and unsubscribe tokens are only as strong as this key.
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too weak ({len(SECRET_KEY)} characters, {len(set(SECRET_KEY))} "
+        "different): with DEBUG off it needs at least 50 characters and 5 different ones. "
+        "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
