@@ -4,7 +4,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from opsmaturity.teams.models import Team
 
@@ -38,6 +38,7 @@ def healthz(request):
     return JsonResponse(body, status=200 if healthy else 503)
 
 
+@require_safe
 def home(request):
     """Where "/" and signing in lead: managers and staff to the dashboard, members to
     their operations, everyone else to the sign-in page."""
