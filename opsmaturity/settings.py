@@ -6,6 +6,7 @@ in the project folder and a Celery broker that needs no server.
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "axes",
     "opsmaturity.core",
     "opsmaturity.teams",
     "opsmaturity.operations",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsmaturity.urls"
@@ -127,6 +131,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 CSRF_FAILURE_VIEW = "opsmaturity.core.views.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -159,7 +168,8 @@ if not DEBUG:
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 # Only behind a proxy that sets X-Forwarded-Proto itself: anyone else could fake HTTPS.
-if env_bool("TRUST_X_FORWARDED_PROTO", False):
+TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", False)
+if TRUST_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
@@ -212,6 +222,23 @@ PERMISSIONS_POLICY = {
         "xr-spatial-tracking",
     )
 }
+
+# Sign-in throttling (django-axes, in the database so that every web process
+# counts the same failures). Failures count per username and address together:
+# someone guessing one person's password locks only that pair, not the person
+# everywhere nor everyone else behind the same address.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "opsmaturity.core.views.locked_out"
+# Behind TRUSTED_PROXY_COUNT proxies the address is read from X-Forwarded-For
+# (core/security.py); a proxy that sets X-Forwarded-Proto is taken to be one.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", int(TRUST_X_FORWARDED_PROTO), minimum=0)
+AXES_CLIENT_IP_CALLABLE = "opsmaturity.core.security.client_address"
+# The sign-in records are registered on our admin site for staff only (core/admin.py).
+AXES_ENABLE_ADMIN = False
 
 # --- Email -------------------------------------------------------------------
 # EMAIL_URL (smtp://user:pass@host:587/?tls=true, console://, file:///path,
@@ -325,5 +352,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes logs each failed sign-in at INFO; its start-up banner is noise.
+        "axes.apps": {"level": "WARNING"},
+    },
 }

@@ -73,5 +73,6 @@ def main_pages(site):
         "/admin/",
         "/admin/operations/operation/",
         f"/admin/operations/operation/{op}/change/",
+        "/admin/axes/accessattempt/",
         "/no-such-page/",
     ]

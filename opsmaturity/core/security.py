@@ -1,5 +1,8 @@
 """HTTP rules that hold for every URL of the project, whoever wrote its view."""
 
+import ipaddress
+
+from django.conf import settings
 from django.http import HttpResponseNotAllowed
 from django.utils.log import log_response
 
@@ -32,6 +35,29 @@ class PageMethodsMiddleware:
             )
             return response
         return self.get_response(request)
+
+
+def client_address(request):
+    """The address a sign-in attempt is counted against (django-axes).
+
+    REMOTE_ADDR, unless ``TRUSTED_PROXY_COUNT`` proxies stand in front of the app.
+    Each of them appends the address it got the request from to X-Forwarded-For,
+    so the n-th entry from the right is the one the outermost trusted proxy saw;
+    whatever stands left of it the client wrote itself, and could be anything.
+    A header that is missing, too short or not an address falls back to
+    REMOTE_ADDR, which then counts the proxy: never a name the client chose.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    count = settings.TRUSTED_PROXY_COUNT
+    if not count:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(hops) < count:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-count]))
+    except ValueError:
+        return remote
 
 
 # The digest's HTML as a response of its own (framed by the preview page, or opened

@@ -1,5 +1,7 @@
 import logging
 
+from axes.helpers import get_client_username
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -53,3 +55,14 @@ def home(request):
 def csrf_failure(request, reason=""):
     """A form sent after its page expired: say so in the app's own words and look."""
     return render(request, "403_csrf.html", status=403)
+
+
+def locked_out(request, response=None, credentials=None):
+    """The sign-in page django-axes shows once a username has failed too often from
+    one address (settings.AXES_LOCKOUT_CALLABLE): what happened and how long it lasts."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": settings.AXES_COOLOFF_MINUTES,
+        "username": get_client_username(request, credentials) or "",
+    }
+    return render(request, "registration/locked_out.html", context, status=429)

@@ -71,3 +71,10 @@ def test_htmx_updates_keep_the_policy(page, live_server, site):
     with page.expect_response(lambda r: "/ops/" in r.url and r.request.headers.get("hx-request")):
         page.get_by_label("Phase").select_option("launch")
     expect(page.get_by_role("link", name="KYC checks")).to_be_visible()
+
+
+def test_the_lockout_page_keeps_the_policy(page, live_server, site, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(2):
+        sign_in(page, live_server, "ann", "wrong password")
+    expect(page.get_by_role("heading", name="Sign-in paused")).to_be_visible()
