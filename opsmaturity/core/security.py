@@ -7,12 +7,13 @@ from django.http import HttpResponseNotAllowed
 from django.utils.log import log_response
 
 # What an HTML page is read and changed with: links and forms send GET and POST,
-# browsers add HEAD and OPTIONS. Nothing here serves PUT, PATCH or DELETE.
-PAGE_METHODS = ("GET", "HEAD", "OPTIONS", "POST")
+# browsers add HEAD. Nothing here serves PUT, PATCH or DELETE, nor OPTIONS: the
+# app answers no cross-origin request, so no browser has a reason to ask.
+PAGE_METHODS = ("GET", "HEAD", "POST")
 
 
 class PageMethodsMiddleware:
-    """Answer 405 to PUT, PATCH, DELETE and any other method no page serves.
+    """Answer 405 to PUT, PATCH, DELETE, OPTIONS and any other method no page serves.
 
     Each view still says which of these it serves (``require_http_methods``): a
     page that only reads answers a POST with 405 itself. This guard covers the

@@ -29,7 +29,7 @@ from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 ID = 4242
-REFUSED = ("PUT", "PATCH", "DELETE")
+REFUSED = ("PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 # Values for the named groups of the admin's two regular expressions.
 REGEX_VALUES = {"app_label": "operations", "url": "no-such-page/"}
 
@@ -89,7 +89,7 @@ def test_the_walk_reaches_every_kind_of_page():
 
 
 @pytest.mark.parametrize("method", REFUSED)
-def test_every_url_refuses_put_patch_and_delete_for_staff(client, world, method):
+def test_every_url_refuses_methods_no_page_serves_for_staff(client, world, method):
     client.force_login(world["staff"])
     answers = {}
     for path, _pattern in every_path():
@@ -102,7 +102,7 @@ def test_every_url_refuses_put_patch_and_delete_for_staff(client, world, method)
 
 
 @pytest.mark.parametrize("method", REFUSED)
-def test_every_url_refuses_put_patch_and_delete_before_sign_in(client, world, method):
+def test_every_url_refuses_methods_no_page_serves_before_sign_in(client, world, method):
     """Refused the same way for a stranger: no detour through the sign-in page."""
     wrong = {}
     for path, _pattern in every_path():
