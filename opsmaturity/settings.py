@@ -30,12 +30,15 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off. For a laptop, set DEBUG=true."
         )
     SECRET_KEY = "insecure-dev-key-only-for-debug"  # noqa: S105 - only reachable with DEBUG on
-elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+elif not DEBUG and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
+):
     # Django's own rule (check --deploy, security.W009), enforced at start: sessions,
     # password reset links and unsubscribe tokens are only as strong as this key.
     raise ImproperlyConfigured(
         f"SECRET_KEY is too weak ({len(SECRET_KEY)} characters, {len(set(SECRET_KEY))} "
-        "different): with DEBUG off it needs at least 50 characters and 5 different ones. "
+        "different): with DEBUG off it needs at least 50 characters and 5 different ones, "
+        "and not the django-insecure- prefix of a generated development key. "
         "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 

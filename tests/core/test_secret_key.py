@@ -17,6 +17,7 @@ GOOD = secrets.token_urlsafe(50)
         "x" * 49,
         "a" * 49 + "b",  # 50 characters, 2 different ones
         "abcd" * 20,  # 80 characters, 4 different ones
+        "django-insecure-" + GOOD,  # what startproject writes for development
     ],
 )
 def test_a_weak_key_is_refused_with_debug_off(key):
