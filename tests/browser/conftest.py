@@ -60,7 +60,8 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture(autouse=True)
 def csp_violations(request, browser):
-    """Fail a browser test when any page it opened broke the Content-Security-Policy.
+    """Fail a browser test when any page it opened broke the Content-Security-Policy
+    (or sent a Permissions-Policy the browser could not read).
 
     Watches every context: the one pytest-playwright's ``page`` lives in and any a
     test makes with ``browser.new_context()``. A test that provokes a violation on
@@ -70,7 +71,10 @@ def csp_violations(request, browser):
 
     def on_console(message):
         text = message.text
-        if text.startswith(CSP_MARKER) or "Content Security Policy" in text:
+        # A Permissions-Policy feature the browser does not know is an error too.
+        if text.startswith((CSP_MARKER, "Error with Permissions-Policy header")) or (
+            "Content Security Policy" in text
+        ):
             found.append(f"{message.page.url if message.page else '?'}: {text}")
 
     new_context = browser.new_context
@@ -88,7 +92,7 @@ def csp_violations(request, browser):
     finally:
         browser.new_context = new_context
     if found:
-        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found), pytrace=False)
+        pytest.fail("Policy violations:\n" + "\n".join(found), pytrace=False)
 
 
 def inject_axe(page, axe_path):
