@@ -37,7 +37,7 @@ COPY . .
 # staticfiles/ stay root-owned, read-only to app; var/ is the one folder the
 # app may write to.
 RUN mkdir -p var \
-    && SECRET_KEY=collectstatic-build-only-not-a-secret python manage.py collectstatic --no-input \
+    && SECRET_KEY=collectstatic-build-only-not-a-secret-never-used-to-sign-anything python manage.py collectstatic --no-input \
     && chown -R app:app var
 
 USER app:app

@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# A laptop needs no secret of its own; production sets SECRET_KEY and leaves DEBUG off.
+# A laptop needs no secret of its own; production sets SECRET_KEY (50 characters or
+# more: settings refuse a shorter one with DEBUG off) and leaves DEBUG off.
 RUN_ENV := DEBUG=$${DEBUG:-true}
-TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key}
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-never-used-in-production-0123456789}
 
 .PHONY: run test install lint format migrate demo bench clean
 
@@ -57,7 +58,7 @@ clean:
 bench: $(STAMP)
 	command -v wrk >/dev/null 2>&1 || apt-get install -y wrk || echo "wrk is missing: no load test"
 	env DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/opsbench} \
-	    REDIS_URL= EMAIL_URL=locmem:// SECRET_KEY=bench-only-secret-key DEBUG=false \
+	    REDIS_URL= EMAIL_URL=locmem:// SECRET_KEY=bench-only-secret-key-never-used-in-production-0123456789 DEBUG=false \
 	    ALLOWED_HOSTS=127.0.0.1,localhost,testserver SECURE_COOKIES=false LOG_LEVEL=WARNING \
 	    OPS_VAR_DIR=$(CURDIR)/var/bench/var STATIC_ROOT=$(CURDIR)/var/bench/static \
 	    timeout --kill-after=30 840 $(BIN)/python manage.py bench $(BENCH_ARGS)

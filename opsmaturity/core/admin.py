@@ -92,3 +92,40 @@ class OpsModelAdmin(admin.ModelAdmin):
 
 class OpsTabularInline(admin.TabularInline):
     form = SafeModelForm
+
+
+class StaffOnly:
+    """For a ModelAdmin that only staff may open, whatever model permissions a
+    manager who browses the admin may have been given."""
+
+    form = SafeModelForm
+
+    def has_module_permission(self, request):
+        return request.user.is_staff and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_staff and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_staff and super().has_delete_permission(request, obj)
+
+
+def register_sign_in_records(site):
+    """django-axes' records of sign-ins, failed and locked out, for staff only.
+
+    Deleting a locked-out attempt lifts the pause (as ``manage.py axes_reset`` does).
+    Registered here rather than by axes itself (settings.AXES_ENABLE_ADMIN is off)
+    so that the staff-only rule cannot be bypassed by the order the apps load in.
+    """
+    from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model, model_admin in (
+        (AccessAttempt, AccessAttemptAdmin),
+        (AccessFailureLog, AccessFailureLogAdmin),
+        (AccessLog, AccessLogAdmin),
+    ):
+        site.register(model, type(f"StaffOnly{model_admin.__name__}", (StaffOnly, model_admin), {}))

@@ -9,7 +9,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        from django.contrib import admin
+
         from . import checks  # noqa: F401 - registers the deployment checks
+        from .admin import register_sign_in_records
+
+        register_sign_in_records(admin.site)
 
 
 class OpsAdminConfig(admin_apps.AdminConfig):

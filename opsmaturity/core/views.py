@@ -1,10 +1,12 @@
 import logging
 
+from axes.helpers import get_client_username
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from opsmaturity.teams.access import is_manager
 
@@ -38,6 +40,7 @@ def healthz(request):
     return JsonResponse(body, status=200 if healthy else 503)
 
 
+@require_safe
 def home(request):
     """Where "/" and signing in lead: managers and staff to the dashboard, members to
     their operations, everyone else to the sign-in page."""
@@ -52,3 +55,14 @@ def home(request):
 def csrf_failure(request, reason=""):
     """A form sent after its page expired: say so in the app's own words and look."""
     return render(request, "403_csrf.html", status=403)
+
+
+def locked_out(request, response=None, credentials=None):
+    """The sign-in page django-axes shows once a username has failed too often from
+    one address (settings.AXES_LOCKOUT_CALLABLE): what happened and how long it lasts."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": settings.AXES_COOLOFF_MINUTES,
+        "username": get_client_username(request, credentials) or "",
+    }
+    return render(request, "registration/locked_out.html", context, status=429)

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
@@ -36,6 +37,7 @@ def resolve_scope(request):
 
 
 @login_required
+@require_safe
 def dashboard(request):
     scope = resolve_scope(request)
     period = request.GET.get("period", metrics.DEFAULT_PERIOD)

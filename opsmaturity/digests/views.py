@@ -1,3 +1,4 @@
+from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from opsmaturity.core.security import EMAIL_HTML_POLICY
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.teams import access
 
@@ -45,7 +47,7 @@ def preview(request):
     rendered = sending.render_digest(user, subscription)
     fmt = request.GET.get("format")
     if fmt == "html":
-        return HttpResponse(rendered.html)
+        return csp(EMAIL_HTML_POLICY)(HttpResponse)(rendered.html)  # its own CSP: inline styles
     if fmt == "text":
         return HttpResponse(rendered.text, content_type="text/plain; charset=utf-8")
     return render(

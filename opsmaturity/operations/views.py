@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.lib.htmx import render_page_or_partial
@@ -26,6 +26,7 @@ def operation_for_edit(request, pk):
 
 
 @login_required
+@require_safe
 def operation_list(request):
     form, queryset = filtered_operations(request.user, request.GET)
     page = Paginator(page_rows(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -47,6 +48,7 @@ def checklist(operation):
 
 
 @login_required
+@require_safe
 def operation_detail(request, pk):
     operation = get_object_or_404(
         Operation.objects.select_related("team", "owner", "purpose_reviewed_by").prefetch_related(

@@ -13,6 +13,17 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
+# Runs first in every document and frame, outside the page's policy: each violation
+# of the Content-Security-Policy becomes a console error the watcher below reads.
+CSP_MARKER = "CSP violation:"
+CSP_RECORDER = f"""
+document.addEventListener("securitypolicyviolation", (event) => {{
+  console.error("{CSP_MARKER} " + event.effectiveDirective + " blocked "
+    + (event.blockedURI || "inline") + " on " + event.documentURI
+    + (event.sample ? " (" + event.sample + ")" : ""));
+}}, true);
+"""
+
 
 def pytest_collection_modifyitems(config, items):
     if Path(CHROMIUM).exists():
@@ -45,6 +56,49 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request, browser):
+    """Fail a browser test when any page it opened broke the Content-Security-Policy
+    (or sent a Permissions-Policy the browser could not read).
+
+    Watches every context: the one pytest-playwright's ``page`` lives in and any a
+    test makes with ``browser.new_context()``. A test that provokes a violation on
+    purpose reads the list and empties it.
+    """
+    found = []
+
+    def on_console(message):
+        text = message.text
+        # A Permissions-Policy feature the browser does not know is an error too.
+        if text.startswith((CSP_MARKER, "Error with Permissions-Policy header")) or (
+            "Content Security Policy" in text
+        ):
+            found.append(f"{message.page.url if message.page else '?'}: {text}")
+
+    new_context = browser.new_context
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.add_init_script(CSP_RECORDER)
+        context.on("console", on_console)
+        return context
+
+    browser.new_context = watched_context
+    try:
+        request.getfixturevalue("context")
+        yield found
+    finally:
+        browser.new_context = new_context
+    if found:
+        pytest.fail("Policy violations:\n" + "\n".join(found), pytrace=False)
+
+
+def inject_axe(page, axe_path):
+    """Load axe-core into the page as a function Playwright calls, not as an inline
+    <script> (add_script_tag), which the page's policy refuses like any other."""
+    page.evaluate("() => {" + Path(axe_path).read_text() + "\n}")
 
 
 @pytest.fixture

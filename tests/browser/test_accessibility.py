@@ -8,7 +8,7 @@ from opsmaturity.maturity.models import Flag, FlagKind
 from opsmaturity.operations.phases import Phase
 from opsmaturity.operations.services import move_phase
 from opsmaturity.teams.models import Role
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import inject_axe, sign_in
 from tests.operations.factories import OperationFactory
 from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
@@ -42,7 +42,7 @@ def data():
 
 
 def violations(page):
-    page.add_script_tag(path=str(AXE))
+    inject_axe(page, AXE)
     found = page.evaluate("async () => (await axe.run()).violations")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"

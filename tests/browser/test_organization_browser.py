@@ -18,7 +18,7 @@ from opsmaturity.organization.models import (
     SkillLevel,
 )
 from opsmaturity.teams.models import Role
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import inject_axe, sign_in
 from tests.operations.factories import OperationFactory
 from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
@@ -205,7 +205,7 @@ def test_team_plan_pages_have_no_serious_accessibility_violations(page, live_ser
         f"/team-plan/plans/new/?team={team.pk}",
     ]:
         page.goto(live_server.url + path)
-        page.add_script_tag(path=str(AXE))
+        inject_axe(page, AXE)
         found = page.evaluate("async () => (await axe.run()).violations")
         serious = [
             f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes']][:3]}"

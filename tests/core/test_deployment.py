@@ -43,7 +43,7 @@ REQUIRED_ENV = (
     "DEFAULT_FROM_EMAIL",
     "TIME_ZONE",
 )
-SHELL = {"SECRET_KEY": "secret-from-the-operators-shell"}
+SHELL = {"SECRET_KEY": "secret-from-the-operators-shell-at-least-fifty-characters-long"}
 RESTART_POLICIES = {"always", "unless-stopped", "on-failure"}
 
 

@@ -48,7 +48,7 @@ def test_debug_gives_a_laptop_default_sqlite_and_no_server_broker():
 def test_database_and_redis_urls_are_read():
     result = settings_in_subprocess(
         {
-            "SECRET_KEY": "k",
+            "SECRET_KEY": "settings-test-only-secret-key-never-used-in-production",
             "DATABASE_URL": "postgres://ops:pw@db.internal:5433/ops",
             "REDIS_URL": "redis://cache.internal:6379/2",
             "OPS_STALL_DAYS": "45",

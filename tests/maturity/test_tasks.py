@@ -113,7 +113,11 @@ def test_beat_times_come_from_the_environment():
         "print(sorted(b['maturity-scan']['schedule'].minute), "
         "sorted(b['maturity-snapshot']['schedule'].hour))"
     )
-    env = {**clean, "SECRET_KEY": "k", "OPS_SCAN_CRON": "*/20 * * * *"}
+    env = {
+        **clean,
+        "SECRET_KEY": "tasks-test-only-secret-key-never-used-in-production",
+        "OPS_SCAN_CRON": "*/20 * * * *",
+    }
     env["OPS_SNAPSHOT_CRON"] = "30 23 * * *"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
