@@ -9,6 +9,7 @@ criterion checks are made on the operation's pages, where each is recorded.
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
@@ -155,7 +156,12 @@ class OperationAdmin(ManagerReadOnly, OpsModelAdmin):
     def save_model(self, request, obj, form, change):
         performers = form.cleaned_data["performers"]
         if not change:
-            created = create_operation(by=request.user, performers=performers, **form.changes())
+            try:
+                created = create_operation(by=request.user, performers=performers, **form.changes())
+            except ValidationError as exc:  # the name was taken a moment ago
+                request.ops_conflict = True
+                messages.error(request, " ".join(exc.messages))
+                return
             obj.pk = created.pk
             obj.refresh_from_db()
             messages.info(request, _("Recorded in launch; its history has started."))
@@ -183,7 +189,20 @@ class OperationAdmin(ManagerReadOnly, OpsModelAdmin):
         """Not the form's many-to-many: the service set the performers. The inlines are
         read-only; saving their formsets writes nothing and lets the admin log say so."""
         for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
+            if getattr(request, "ops_conflict", False):
+                # Nothing was saved: nothing of the inlines either.
+                formset.new_objects = formset.changed_objects = formset.deleted_objects = []
+            else:
+                self.save_formset(request, form, formset, change=change)
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "ops_conflict", False):
+            super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "ops_conflict", False):
+            return redirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
 
     def log_change(self, request, obj, message):
         if not getattr(request, "ops_conflict", False):

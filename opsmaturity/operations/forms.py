@@ -16,7 +16,7 @@ from opsmaturity.maturity.models import FlagKind
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
 
-from .models import MAX_MONEY, MAX_VOLUME, CriterionCheck, Operation
+from .models import MAX_MONEY, MAX_VOLUME, CriterionCheck, Operation, name_taken
 from .phases import Phase
 
 User = get_user_model()
@@ -192,11 +192,7 @@ class OperationForm(SafeModelForm):
         if team and name:
             in_team = Operation.objects.filter(team=team)
             if same_name(in_team, name, exclude_pk=self.instance.pk) is not None:
-                self.add_error(
-                    "name",
-                    _("%(team)s already has an operation called “%(name)s”.")
-                    % {"team": team.name, "name": name},
-                )
+                self.add_error("name", name_taken(team, name))
         return cleaned
 
     def changes(self):

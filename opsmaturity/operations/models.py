@@ -17,6 +17,14 @@ MAX_VOLUME = 10**9
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
+def name_taken(team, name):
+    """The message when a team already has an operation of that name (form or race)."""
+    return _("%(team)s already has an operation called “%(name)s”.") % {
+        "team": team.name,
+        "name": name,
+    }
+
+
 class OperationQuerySet(models.QuerySet):
     def active(self):
         return self.exclude(phase=Phase.RETIRE)

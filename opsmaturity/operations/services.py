@@ -3,17 +3,26 @@
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from opsmaturity.lib.clock import day_start
 from opsmaturity.lib.concurrency import lock_current
+from opsmaturity.lib.text import same_name
 from opsmaturity.maturity.rules import IllegalMove, classify_move
 from opsmaturity.maturity.scan import run_scan
 
-from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition, PurposeReview
+from .models import (
+    CriterionCheck,
+    Operation,
+    PhaseCriterion,
+    PhaseTransition,
+    PurposeReview,
+    name_taken,
+)
 from .phases import Phase
 
 log = logging.getLogger(__name__)
@@ -46,6 +55,19 @@ def unmet_criteria(operation):
     )
 
 
+def _saved_unless_name_taken(operation):
+    """Save; when someone saved the same name in the team meanwhile (two people recording
+    it at once), say so at the field, as the form does, instead of failing."""
+    try:
+        with transaction.atomic():
+            operation.save()
+    except IntegrityError:
+        in_team = Operation.objects.filter(team_id=operation.team_id)
+        if same_name(in_team, operation.name, exclude_pk=operation.pk) is None:
+            raise
+        raise ValidationError({"name": name_taken(operation.team, operation.name)}) from None
+
+
 def create_operation(*, by, performers=(), **fields):
     """Record a new operation and the first line of its history."""
     operation = Operation(**fields)
@@ -60,7 +82,7 @@ def create_operation(*, by, performers=(), **fields):
             operation.phase_entered_at = day_start(operation.launched_at)
     operation.full_clean()
     with transaction.atomic():
-        operation.save()
+        _saved_unless_name_taken(operation)
         if performers:
             operation.performers.set(performers)
         PhaseTransition.objects.create(
@@ -122,7 +144,7 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
         for name, value in changes.items():
             setattr(current, name, value)
         current.version += 1
-        current.save()
+        _saved_unless_name_taken(current)
         if performers is not None:
             current.performers.set(performers)
     refresh_flags(current)

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from opsmaturity.lib.concurrency import EditConflict
+from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity.rules import IllegalMove, classify_move
 from opsmaturity.teams import access
@@ -93,13 +94,19 @@ def operation_create(request):
         if request.htmx and "_validate" in request.POST:
             return _validate_field(request, form)
         if form.is_valid():
-            operation = services.create_operation(
-                by=request.user,
-                performers=form.cleaned_data["performers"],
-                **form.changes(),
-            )
-            messages.success(request, _("“%(name)s” is recorded, in launch.") % {"name": operation})
-            return redirect(operation)
+            try:
+                operation = services.create_operation(
+                    by=request.user,
+                    performers=form.cleaned_data["performers"],
+                    **form.changes(),
+                )
+            except ValidationError as exc:  # the name was taken a moment ago
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, _("“%(name)s” is recorded, in launch.") % {"name": operation}
+                )
+                return redirect(operation)
     return render(request, "operations/form.html", {"form": form, "operation": None})
 
 
@@ -126,6 +133,8 @@ def operation_edit(request, pk):
                 # Keep what the user typed; saving again now is a deliberate overwrite.
                 form.data = form.data.copy()
                 form.data["version"] = exc.current.version
+            except ValidationError as exc:  # the name was taken a moment ago
+                form.add_error(None, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect(operation)
@@ -146,7 +155,11 @@ def operation_move(request, pk):
                 access.can_move(request.user, operation, target),
                 _("Only a manager of the team can retire or reinstate."),
             )
-        if form.is_valid():
+        if parse_id(request.POST.get("version")) not in (None, operation.version):
+            # Sent from a page of a version since replaced: whatever it asks, say so first.
+            form.is_valid()
+            conflict = _refresh_version(form, operation)
+        elif form.is_valid():
             try:
                 services.move_phase(
                     operation,
@@ -156,8 +169,11 @@ def operation_move(request, pk):
                     expected_version=form.cleaned_data["version"],
                 )
             except EditConflict as exc:
-                conflict = _refresh_version(form, exc.current)
+                # Offer the moves of the phase it is in now, keeping what was typed.
                 operation = exc.current
+                form = MoveForm(request.POST, operation=operation, user=request.user)
+                form.is_valid()
+                conflict = _refresh_version(form, operation)
             except services.NoteRequired as exc:
                 form.add_error("note", str(exc))
             except IllegalMove as exc:
@@ -171,10 +187,12 @@ def operation_move(request, pk):
                 return redirect(operation)
     items = checklist(operation)
     unmet = sum(1 for _criterion, check in items if check is None)
-    moves = {
-        value: classify_move(operation.phase, value, unmet)
-        for value, _label in form.fields["to_phase"].choices
-    }
+    moves = {}
+    for value, _label in form.fields["to_phase"].choices:
+        try:
+            moves[value] = classify_move(operation.phase, value, unmet)
+        except IllegalMove:
+            continue
     context = {
         "operation": operation,
         "phase": Phase(operation.phase),
