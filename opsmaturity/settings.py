@@ -181,10 +181,29 @@ OPS_DIGEST_DISPATCH_SECONDS = env_int("OPS_DIGEST_DISPATCH_SECONDS", 240, minimu
 # --- Celery ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_DIR = VAR_DIR / "celery"
+# A web request must not hang on Redis, whether it is gone or hung (accepts and
+# never answers): each connect and each command is bounded, for the broker and
+# for the results alike, and a lost connection is retried once, not for 20 s
+# (core.broker). A publish against a hung Redis takes at most three socket
+# timeouts (the command, then two reconnects). The worker waits longer (celery.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 1.0, minimum=0.1)
+CELERY_REDIS_SOCKET_TIMEOUT = env_float("CELERY_REDIS_SOCKET_TIMEOUT", 0.5, minimum=0.1)
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
+BROKER_QUICK_RETRY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_timeout": CELERY_REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    }
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": BROKER_QUICK_RETRY}
 else:
     # No server needed: messages are files in a folder that the web app, the
     # worker and beat share. One machine only, which is what a laptop is.
@@ -210,8 +229,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660, minimum=1)
-# A web request must not hang when the broker is down (see core.broker).
-CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 1.0, minimum=0.1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
