@@ -34,10 +34,17 @@ WORKER_REDIS_SOCKET_TIMEOUT = 30.0
 def _worker_waits_longer(conf, **kwargs):
     """Give a worker the patience that settings deny a web request.
 
-    Nobody waits on a worker: a result stored while Redis restarts is worth
-    Celery's own twenty retries. Runs before the worker opens a connection, and
-    its pool processes inherit it.
+    Nobody waits on a worker: a scan or a digest run may need longer statements
+    than a page (DATABASE_JOB_STATEMENT_TIMEOUT), and a result stored while Redis
+    restarts is worth Celery's own twenty retries. Runs before the worker opens a
+    connection, and its pool processes inherit it.
     """
+    from django.conf import settings
+
+    from opsmaturity.dbconfig import set_statement_timeout
+
+    for database in settings.DATABASES.values():
+        set_statement_timeout(database, settings.DATABASE_JOB_STATEMENT_TIMEOUT)
     if str(conf.broker_url).startswith(("redis://", "rediss://")):
         conf.broker_transport_options = {
             **(conf.broker_transport_options or {}),

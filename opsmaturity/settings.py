@@ -8,11 +8,11 @@ in the project folder and a Celery broker that needs no server.
 import re
 from pathlib import Path
 
-import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .dbconfig import databases_from_env
 from .env import env_bool, env_float, env_int, env_list, env_str
 from .mailconfig import email_settings_from_env
 
@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A database that cannot answer now is a 503 page, not a 500 (core/faults.py).
+    "opsmaturity.core.faults.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "opsmaturity.urls"
@@ -90,12 +92,12 @@ TEMPLATES = [
 if not env_str("DATABASE_URL"):
     # SQLite creates its file, not the folder it lives in: a fresh clone has no var/.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
-    )
-}
+# A database that hangs answers 503 quickly instead of holding the request
+# (dbconfig): DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT.
+DATABASES = databases_from_env(f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# A Celery worker has no one waiting on it, and a scan or a digest run may need
+# longer statements than a page: celery.py gives its connections this one.
+DATABASE_JOB_STATEMENT_TIMEOUT = env_int("DATABASE_JOB_STATEMENT_TIMEOUT", 300, minimum=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a writer instead of failing at once: the web app, the worker and
     # beat share one file on a laptop.
