@@ -25,6 +25,7 @@ import opsmaturity.urls
 from opsmaturity.core.faults import database_unavailable
 from opsmaturity.dbconfig import database_from_url
 from tests.conftest import requires_postgres
+from tests.maturity.test_broker_faults import RedisServer, celery_on, requires_redis_server
 
 QUICK = 3  # the bound for /healthz
 
@@ -109,6 +110,25 @@ def test_healthz_answers_503_within_3_s_although_pages_would_wait_5(client, hung
     assert body["status"] == "down" and body["database"] == {"status": "down"}
     assert body["broker"] == {"status": "ok"}
     assert "127.0.0.1" not in response.content.decode()  # no address for the public
+
+
+@requires_redis_server
+def test_healthz_within_3_s_when_redis_hangs_too(client, hung_database):
+    redis = RedisServer()
+    redis.start()
+    try:
+        with celery_on(redis.url), hung_database():
+            redis.freeze()
+            response, elapsed = timed(lambda: client.get("/healthz"))
+    finally:
+        redis.kill()
+    assert elapsed < QUICK
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "down",
+        "database": {"status": "down"},
+        "broker": {"status": "down"},
+    }
 
 
 @pytest.mark.parametrize(
