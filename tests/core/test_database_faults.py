@@ -164,6 +164,20 @@ def test_the_503_page_speaks_japanese(hung_database):
     assert 'lang="ja"' in page and "データベースが応答していません" in page
 
 
+def test_a_database_that_refuses_is_a_503_at_once(django_db_blocker):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    client = Client(raise_request_exception=False)
+    client.cookies["sessionid"] = "s" * 32
+    url = f"postgres://ops:secret@127.0.0.1:{port}/ops"
+    with django_db_blocker.unblock(), default_database(database_from_url(url)):
+        page, elapsed = timed(lambda: client.get("/dashboard/"))
+        health = client.get("/healthz")
+    assert page.status_code == 503 and elapsed < 1
+    assert health.status_code == 503 and health.json()["database"] == {"status": "down"}
+
+
 def test_psycopg_ends_the_start_up_exchange_against_a_silent_server():
     """connect_timeout covers more than the TCP connect: the SSL request and the
     start-up message, which a silent listener never answers, end too."""
