@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsmaturity.settings")
 
@@ -22,6 +22,36 @@ def _make_broker_folders(sender, **kwargs):
     backend = sender.conf.result_backend or ""
     if backend.startswith("file://"):
         Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+
+
+# Seconds a worker waits on one Redis command: the web's bound (settings) is for
+# a person looking at a page, and would turn a Redis pause of a second into a
+# lost result here.
+WORKER_REDIS_SOCKET_TIMEOUT = 30.0
+
+
+@signals.celeryd_init.connect
+def _worker_waits_longer(conf, **kwargs):
+    """Give a worker the patience that settings deny a web request.
+
+    Nobody waits on a worker: a scan or a digest run may need longer statements
+    than a page (DATABASE_JOB_STATEMENT_TIMEOUT), and a result stored while Redis
+    restarts is worth Celery's own twenty retries. Runs before the worker opens a
+    connection, and its pool processes inherit it.
+    """
+    from django.conf import settings
+
+    from opsmaturity.dbconfig import set_statement_timeout
+
+    for database in settings.DATABASES.values():
+        set_statement_timeout(database, settings.DATABASE_JOB_STATEMENT_TIMEOUT)
+    if str(conf.broker_url).startswith(("redis://", "rediss://")):
+        conf.broker_transport_options = {
+            **(conf.broker_transport_options or {}),
+            "socket_timeout": WORKER_REDIS_SOCKET_TIMEOUT,
+        }
+    conf.redis_socket_timeout = WORKER_REDIS_SOCKET_TIMEOUT
+    conf.result_backend_transport_options = {}
 
 
 @app.task(name="opsmaturity.ping")

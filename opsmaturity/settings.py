@@ -9,11 +9,11 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .dbconfig import databases_from_env
 from .env import env_bool, env_float, env_int, env_list, env_str
 from .mailconfig import email_settings_from_env
 
@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A database that cannot answer now is a 503 page, not a 500 (core/faults.py).
+    "opsmaturity.core.faults.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,12 +114,12 @@ TEMPLATES = [
 if not env_str("DATABASE_URL"):
     # SQLite creates its file, not the folder it lives in: a fresh clone has no var/.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
-    )
-}
+# A database that hangs answers 503 quickly instead of holding the request
+# (dbconfig): DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT.
+DATABASES = databases_from_env(f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# A Celery worker has no one waiting on it, and a scan or a digest run may need
+# longer statements than a page: celery.py gives its connections this one.
+DATABASE_JOB_STATEMENT_TIMEOUT = env_int("DATABASE_JOB_STATEMENT_TIMEOUT", 300, minimum=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a writer instead of failing at once: the web app, the worker and
     # beat share one file on a laptop.
@@ -280,10 +282,29 @@ OPS_DIGEST_DISPATCH_SECONDS = env_int("OPS_DIGEST_DISPATCH_SECONDS", 240, minimu
 # --- Celery ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_DIR = VAR_DIR / "celery"
+# A web request must not hang on Redis, whether it is gone or hung (accepts and
+# never answers): each connect and each command is bounded, for the broker and
+# for the results alike, and a lost connection is retried once, not for 20 s
+# (core.broker). A publish against a hung Redis takes at most three socket
+# timeouts (the command, then two reconnects). The worker waits longer (celery.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 1.0, minimum=0.1)
+CELERY_REDIS_SOCKET_TIMEOUT = env_float("CELERY_REDIS_SOCKET_TIMEOUT", 0.5, minimum=0.1)
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
+BROKER_QUICK_RETRY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_timeout": CELERY_REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    }
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": BROKER_QUICK_RETRY}
 else:
     # No server needed: messages are files in a folder that the web app, the
     # worker and beat share. One machine only, which is what a laptop is.
@@ -309,8 +330,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 660, minimum=1)
-# A web request must not hang when the broker is down (see core.broker).
-CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 1.0, minimum=0.1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -16,3 +16,6 @@ urlpatterns = [
     path("team-plan/", include("opsmaturity.organization.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database failure outside a view (e.g. saving the session) is a 503 too.
+handler500 = "opsmaturity.core.faults.server_error"

@@ -1,4 +1,4 @@
-from celery.result import AsyncResult
+from celery import states
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
-from opsmaturity.core.broker import BrokerUnavailable, publish
+from opsmaturity.core.broker import BrokerUnavailable, publish, task_outcome
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.operations.models import Operation
 from opsmaturity.teams import access
@@ -140,18 +140,23 @@ POLL_LIMIT = 40  # about 30 s at one poll every 0.7 s
 @require_GET
 def check_status(request, task_id):
     """Polled by the page while a check runs; refreshes the page when it is done."""
-    result = AsyncResult(str(task_id))
-    if not result.ready():
+    try:
+        state, summary = task_outcome(task_id)
+    except BrokerUnavailable:
+        # Polling on would only hit the same wall every 0.7 s: stop and say so.
+        response = render(request, "maturity/_check_status.html", {"state": "lost"})
+        return HttpResponseStopPolling(response.content)
+    if state not in states.READY_STATES:
         polls = (parse_id(request.GET.get("poll")) or 0) + 1
         if polls >= POLL_LIMIT:
             response = render(request, "maturity/_check_status.html", {"state": "no_worker"})
             return HttpResponseStopPolling(response.content)
         context = {"state": "pending", "task_id": task_id, "poll": polls}
         return render(request, "maturity/_check_status.html", context)
-    if result.failed():
+    if state != states.SUCCESS:
         response = render(request, "maturity/_check_status.html", {"state": "failed"})
         return HttpResponseStopPolling(response.content)
-    summary = result.result or {}
+    summary = summary if isinstance(summary, dict) else {}
     messages.success(
         request,
         _("Checked: %(opened)s flags opened, %(resolved)s resolved.")

@@ -221,19 +221,10 @@ def test_check_now_sends_the_scan_and_polls_for_it(client, world, monkeypatch):
 
 
 def test_check_status_refreshes_the_page_when_done(client, world, monkeypatch):
-    class Done:
-        def __init__(self, task_id):
-            pass
+    def done(task_id):
+        return "SUCCESS", {"opened": 2, "resolved": 1}
 
-        def ready(self):
-            return True
-
-        def failed(self):
-            return False
-
-        result = {"opened": 2, "resolved": 1}
-
-    monkeypatch.setattr("opsmaturity.maturity.views.AsyncResult", Done)
+    monkeypatch.setattr("opsmaturity.maturity.views.task_outcome", done)
     client.force_login(world["users"]["member"])
     response = client.get(
         reverse("maturity:check-status", args=[TASK_ID]), headers={"HX-Request": "true"}

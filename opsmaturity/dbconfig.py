@@ -1,0 +1,58 @@
+"""The database settings from the environment, with the bounds that keep a hung
+database from hanging the app.
+
+A PostgreSQL server that accepts the connection and never answers used to hold
+a request until gunicorn killed its worker (about 30 s). ``connect_timeout``
+ends the connect phase, and psycopg applies it to the whole start-up exchange
+as well (the SSL request, authentication), which a silent listener never
+answers; ``statement_timeout`` makes the server cancel a statement that runs
+too long. Both travel in the connection's parameters, so no query is spent on
+them.
+"""
+
+import re
+
+import dj_database_url
+
+from .env import env_int, env_str
+
+POSTGRESQL = "django.db.backends.postgresql"
+# psycopg, like libpq, counts whole seconds and treats anything below 2 as 2.
+MIN_CONNECT_TIMEOUT = 2
+
+
+def database_from_url(url, *, conn_max_age=0, connect_timeout=5, statement_timeout=30):
+    """One entry of DATABASES. Timeouts in seconds; a statement timeout of 0 is none."""
+    database = dj_database_url.parse(url, conn_max_age=conn_max_age)
+    if database["ENGINE"] == POSTGRESQL:
+        options = database.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", max(MIN_CONNECT_TIMEOUT, int(connect_timeout)))
+        set_statement_timeout(database, statement_timeout)
+    return database
+
+
+def set_statement_timeout(database, seconds):
+    """Give the next connections of this DATABASES entry a statement timeout (0: none).
+
+    It rides in libpq's ``options`` (``-c statement_timeout=…``) next to whatever
+    else the URL put there; a later ``-c`` of the same name would win, so an
+    earlier one is replaced rather than left behind.
+    """
+    if database["ENGINE"] != POSTGRESQL:
+        return
+    options = database.setdefault("OPTIONS", {})
+    kept = re.sub(r"\s*-c\s*statement_timeout=\S*", "", options.get("options", "")).strip()
+    ours = f"-c statement_timeout={int(seconds * 1000)}"
+    options["options"] = f"{kept} {ours}".strip()
+
+
+def databases_from_env(default_url):
+    """DATABASES from DATABASE_URL and the DATABASE_* bounds (README, "Configuration")."""
+    return {
+        "default": database_from_url(
+            env_str("DATABASE_URL") or default_url,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+            connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=MIN_CONNECT_TIMEOUT),
+            statement_timeout=env_int("DATABASE_STATEMENT_TIMEOUT", 30, minimum=0),
+        )
+    }
