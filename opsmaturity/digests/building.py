@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from opsmaturity.dashboard import metrics
+from opsmaturity.lib.urls import absolute
 from opsmaturity.maturity import rules
 from opsmaturity.maturity.clock import today
 from opsmaturity.maturity.models import Flag, FlagKind
@@ -46,14 +47,6 @@ ACTIVITY_DAYS = 7
 LEARNING_LIMIT = 8
 LEARNING_SOON_DAYS = 30
 ZERO = Decimal("0")
-
-
-def site_url():
-    return settings.SITE_URL.rstrip("/")
-
-
-def absolute(path):
-    return f"{site_url()}{path}"
 
 
 def list_link(**params):
