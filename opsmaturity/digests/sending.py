@@ -110,13 +110,13 @@ def email_context(digest, subscription):
         "site_url": site_url(),
         "preferences_url": absolute(reverse("digests:preferences")),
         "preview_url": absolute(reverse("digests:preview")),
-        "unsubscribe_url": unsubscribe_url(user),
+        "unsubscribe_url": unsubscribe_url(user, subscription),
         "currency": settings.OPS_CURRENCY,
     }
 
 
-def unsubscribe_url(user):
-    return absolute(reverse("digests:unsubscribe", args=[tokens.make_token(user)]))
+def unsubscribe_url(user, subscription=None):
+    return absolute(reverse("digests:unsubscribe", args=[tokens.make_token(user, subscription)]))
 
 
 def render_digest(user, subscription, now=None, period=None, connection=None):

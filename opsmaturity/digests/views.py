@@ -98,14 +98,12 @@ def preferences(request):
     if request.method == "POST" and form.is_valid():
         subscription = form.save(commit=False)
         now = timezone.now()
-        fields = ["mode", "time_zone", "unsubscribed_at"]
+        fields = ["mode", "time_zone", "unsubscribed_at", "resubscriptions"]
         changed = (subscription.mode, subscription.time_zone) != was
         if changed or subscription.next_digest_at is None or subscription.pk is None:
             subscription.reschedule(now)
             fields.append("next_digest_at")
-        subscription.unsubscribed_at = (
-            (subscription.unsubscribed_at or now) if subscription.mode == Mode.NEVER else None
-        )
+        subscription.follow_mode(was[0], now)
         if subscription.pk is None:
             # created here, unless the dispatcher created it a moment ago
             subscription, _created = DigestSubscription.objects.update_or_create(
@@ -142,13 +140,19 @@ def unsubscribe(request, token):
     """GET: a confirmation with a button, so that link scanners unsubscribe nobody.
     POST (the button, or a mail client's one-click): unsubscribe at once."""
     try:
-        user = tokens.user_from_token(token)
+        subscription = tokens.subscription_from_token(token)
     except tokens.InvalidToken as exc:
-        context = {"expired": isinstance(exc, tokens.ExpiredToken), "days": tokens.max_age().days}
+        context = {
+            "expired": isinstance(exc, tokens.ExpiredToken),
+            "stale": isinstance(exc, tokens.StaleToken),
+            "days": tokens.max_age().days,
+        }
         return render(request, "digests/unsubscribe_invalid.html", context, status=400)
+    user = subscription.user
     if request.method == "GET":
         return render(request, "digests/unsubscribe.html", {"target": user, "token": token})
-    subscription, _created = DigestSubscription.objects.get_or_create(user=user)
+    if subscription.pk is None:
+        subscription, _created = DigestSubscription.objects.get_or_create(user=user)
     if subscription.mode != Mode.NEVER:
         subscription.mode = Mode.NEVER
         subscription.unsubscribed_at = timezone.now()
