@@ -58,9 +58,16 @@ def stylesheet(name, context):
 def inline_css(html, css=""):
     """Move the stylesheet (and any ``<style>`` of the template) into style attributes.
 
-    Nothing is fetched: an email is never built from a remote stylesheet.
+    Mail clients know no CSS variables: they are replaced by their values. Nothing
+    is fetched: an email is never built from a remote stylesheet.
     """
-    return css_inline.inline(html, extra_css=css or None, load_remote_stylesheets=False)
+    return css_inline.inline(
+        html,
+        extra_css=css or None,
+        load_remote_stylesheets=False,
+        resolve_css_variables=True,
+        minify_css=True,
+    )
 
 
 def render(name, context):
