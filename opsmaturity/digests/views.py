@@ -133,6 +133,15 @@ def preferences(request):
     )
 
 
+def invalid_link(request, exc):
+    context = {
+        "expired": isinstance(exc, tokens.ExpiredToken),
+        "stale": isinstance(exc, tokens.StaleToken),
+        "days": tokens.max_age().days,
+    }
+    return render(request, "digests/unsubscribe_invalid.html", context, status=400)
+
+
 @never_cache
 @csrf_exempt  # mail clients POST the RFC 8058 one-click body with no CSRF token
 @require_http_methods(["GET", "POST"])
@@ -142,20 +151,24 @@ def unsubscribe(request, token):
     try:
         subscription = tokens.subscription_from_token(token)
     except tokens.InvalidToken as exc:
-        context = {
-            "expired": isinstance(exc, tokens.ExpiredToken),
-            "stale": isinstance(exc, tokens.StaleToken),
-            "days": tokens.max_age().days,
-        }
-        return render(request, "digests/unsubscribe_invalid.html", context, status=400)
+        return invalid_link(request, exc)
     user = subscription.user
     if request.method == "GET":
         return render(request, "digests/unsubscribe.html", {"target": user, "token": token})
     if subscription.pk is None:
         subscription, _created = DigestSubscription.objects.get_or_create(user=user)
-    if subscription.mode != Mode.NEVER:
-        subscription.mode = Mode.NEVER
-        subscription.unsubscribed_at = timezone.now()
-        subscription.next_digest_at = None
-        subscription.save(update_fields=["mode", "unsubscribed_at", "next_digest_at", "updated_at"])
+    now = timezone.now()
+    # Compared and set: only the state the link was made for, not a re-subscription
+    # saved since it was read.
+    changed = (
+        DigestSubscription.objects.filter(
+            pk=subscription.pk, resubscriptions=subscription.resubscriptions
+        )
+        .exclude(mode=Mode.NEVER)
+        .update(mode=Mode.NEVER, unsubscribed_at=now, next_digest_at=None, updated_at=now)
+    )
+    if not changed:
+        subscription.refresh_from_db()
+        if subscription.is_active:
+            return invalid_link(request, tokens.StaleToken())
     return render(request, "digests/unsubscribed.html", {"target": user})

@@ -157,3 +157,22 @@ def test_a_token_with_another_count_is_refused(user, count):
     response = Client().post(reverse("digests:unsubscribe", args=[token]))
     assert response.status_code == 400
     assert not DigestSubscription.objects.filter(mode=Mode.NEVER).exists()
+
+
+def test_subscribing_again_while_an_old_link_is_read_wins(user, mailoutbox, clock, monkeypatch):
+    link = weekly_link(user, mailoutbox, clock)
+    Client().post(link)  # unsubscribed with it
+    read = tokens.subscription_from_token
+
+    def read_while_someone_subscribes_again(token):
+        found = read(token)  # still unsubscribed, as the link was made for
+        DigestSubscription.objects.filter(pk=found.pk).update(
+            mode=Mode.ALWAYS, resubscriptions=1, unsubscribed_at=None
+        )
+        return found
+
+    monkeypatch.setattr(tokens, "subscription_from_token", read_while_someone_subscribes_again)
+    response = Client().post(link)
+    assert response.status_code == 400
+    assert "no longer valid" in response.content.decode()
+    assert subscription(user).mode == Mode.ALWAYS
