@@ -59,17 +59,3 @@ def client_address(request):
         return str(ipaddress.ip_address(hops[-count]))
     except ValueError:
         return remote
-
-
-# The digest's HTML as a response of its own (framed by the preview page, or opened
-# alone): an email needs inline styles, and may need nothing else. Sandboxed even
-# when opened alone, so that whatever text it shows runs as nobody.
-EMAIL_HTML_POLICY = {
-    "default-src": ["'none'"],
-    "style-src": ["'unsafe-inline'"],
-    "img-src": ["'self'", "data:"],
-    "base-uri": ["'none'"],
-    "form-action": ["'none'"],
-    "frame-ancestors": ["'self'"],
-    "sandbox": ["allow-popups", "allow-popups-to-escape-sandbox"],
-}

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from opsmaturity.core.admin import OpsModelAdmin, ReadOnly
 
@@ -24,10 +25,13 @@ class DigestSubscriptionAdmin(OpsModelAdmin):
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    readonly_fields = ["next_digest_at", "unsubscribed_at", "updated_at"]
+    readonly_fields = ["next_digest_at", "unsubscribed_at", "resubscriptions", "updated_at"]
 
     def save_model(self, request, obj, form, change):
         # a changed mode or zone moves the next digest time, as on the preferences page
         if {"mode", "time_zone"} & set(form.changed_data) or obj.next_digest_at is None:
             obj.reschedule()
+        if "mode" in form.changed_data:
+            # subscribed again here: the unsubscribe links sent before stop working
+            obj.follow_mode(form.initial.get("mode"), timezone.now())
         super().save_model(request, obj, form, change)

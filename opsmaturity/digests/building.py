@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 
 from opsmaturity.dashboard import metrics
 from opsmaturity.lib.clock import today
+from opsmaturity.lib.urls import absolute
 from opsmaturity.maturity import rules
 from opsmaturity.maturity.models import Flag, FlagKind
 from opsmaturity.operations.models import Operation
@@ -46,14 +47,6 @@ ACTIVITY_DAYS = 7
 LEARNING_LIMIT = 8
 LEARNING_SOON_DAYS = 30
 ZERO = Decimal("0")
-
-
-def site_url():
-    return settings.SITE_URL.rstrip("/")
-
-
-def absolute(path):
-    return f"{site_url()}{path}"
 
 
 def list_link(**params):

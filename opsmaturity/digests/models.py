@@ -113,6 +113,13 @@ class DigestSubscription(models.Model):
     )
     next_digest_at = models.DateTimeField(_("next digest"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    # Each unsubscribe link carries this count: one made before the person subscribed
+    # again no longer speaks for them (tokens.py).
+    resubscriptions = models.PositiveIntegerField(
+        _("subscribed again"),
+        default=0,
+        help_text=_("How many times this person subscribed again after unsubscribing."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = DigestSubscriptionQuerySet.as_manager()
@@ -154,6 +161,20 @@ class DigestSubscription(models.Model):
 
     def next_slot_after(self, moment):
         return next_slot(moment, self.zone)
+
+    def follow_mode(self, was, now):
+        """Keep the record of unsubscribing in step with a mode just changed from ``was``.
+
+        Subscribing again counts, so that the unsubscribe links sent before stop
+        working: a digest forwarded or left in an old mailbox cannot undo the choice.
+        The caller saves ``unsubscribed_at`` and ``resubscriptions``.
+        """
+        if self.mode == Mode.NEVER:
+            self.unsubscribed_at = self.unsubscribed_at or now
+            return
+        self.unsubscribed_at = None
+        if was == Mode.NEVER:
+            self.resubscriptions += 1
 
     def reschedule(self, now=None):
         """Set the next digest time from the current mode and zone (the caller saves)."""

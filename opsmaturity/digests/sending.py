@@ -35,12 +35,14 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from opsmaturity.lib import emails
+from opsmaturity.lib.urls import absolute, site_url
+
 from . import tokens
-from .building import absolute, build_digest, site_url
+from .building import build_digest
 from .models import (
     DeliveryStatus,
     DigestDelivery,
@@ -55,6 +57,8 @@ log = logging.getLogger(__name__)
 BATCH = 200
 # Long enough for any single send to finish; a killed sender's delivery is retried after it.
 LEASE = dt.timedelta(minutes=15)
+# digests/emails/digest-subject.txt, -body.txt, -body.html and digest.css
+EMAIL = "digests/emails/digest"
 
 
 def max_attempts():
@@ -65,27 +69,6 @@ def backoff(attempts):
     """Wait before the next attempt after ``attempts`` failures: 5, 10, 20 … minutes, ≤ 6 h."""
     base = settings.OPS_DIGEST_RETRY_MINUTES
     return dt.timedelta(minutes=min(base * 2 ** max(attempts - 1, 0), 6 * 60))
-
-
-# --- the one email helper: three templates by naming convention -----------------
-
-
-def render_email(name, context):
-    """(subject, text, html) from digests/emails/<name>-subject.txt, -body.txt, -body.html."""
-    subject = render_to_string(f"digests/emails/{name}-subject.txt", context)
-    text = render_to_string(f"digests/emails/{name}-body.txt", context)
-    html = render_to_string(f"digests/emails/{name}-body.html", context)
-    # a header is one line, whatever the template's white space
-    return " ".join(subject.split())[:998], text, html
-
-
-def make_email(name, to, context, headers=None, connection=None):
-    subject, text, html = render_email(name, context)
-    message = EmailMultiAlternatives(
-        subject, text, to=[to], headers=headers or {}, connection=connection
-    )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 # --- one digest, as it would be sent -------------------------------------------------
@@ -127,13 +110,13 @@ def email_context(digest, subscription):
         "site_url": site_url(),
         "preferences_url": absolute(reverse("digests:preferences")),
         "preview_url": absolute(reverse("digests:preview")),
-        "unsubscribe_url": unsubscribe_url(user),
+        "unsubscribe_url": unsubscribe_url(user, subscription),
         "currency": settings.OPS_CURRENCY,
     }
 
 
-def unsubscribe_url(user):
-    return absolute(reverse("digests:unsubscribe", args=[tokens.make_token(user)]))
+def unsubscribe_url(user, subscription=None):
+    return absolute(reverse("digests:unsubscribe", args=[tokens.make_token(user, subscription)]))
 
 
 def render_digest(user, subscription, now=None, period=None, connection=None):
@@ -154,7 +137,9 @@ def render_digest(user, subscription, now=None, period=None, connection=None):
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 "Auto-Submitted": "auto-generated",
             }
-            message = make_email("digest", user.email, context, headers, connection)
+            message = emails.make(
+                EMAIL, user.email, context, headers=headers, connection=connection
+            )
         would_send, why_not = True, ""
         if not user.is_active or not user.email:
             would_send, why_not = False, translation.gettext("This account has no active address.")

@@ -1,4 +1,3 @@
-from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -11,7 +10,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from opsmaturity.core.security import EMAIL_HTML_POLICY
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.teams import access
 
@@ -38,18 +36,50 @@ def get_digest_user_or_deny(request):
     return get_object_or_404(get_user_model(), pk=raw)
 
 
+# The email's HTML alone, served from the app's origin: it may style itself inline and
+# show data: images, and nothing else. No script runs (none may, and the sandbox makes it a
+# page of no origin, so it could not use the reader's session either), no form is sent, and
+# only the app's own preview may frame it. Its links open in a new tab, as in a mail client.
+EMAIL_HTML_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'self'; sandbox allow-popups "
+    "allow-popups-to-escape-sandbox"
+)
+# The text part is text: a browser must never read it as anything else.
+EMAIL_TEXT_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; sandbox"
+
+
+def email_part_response(content, content_type, policy):
+    """One part of an email as a response of its own, with the policy it needs.
+
+    The Content-Security-Policy is set here, for this response only: django-csp
+    (4.0) leaves a response that already carries the header as it is, so the
+    site's policy, which allows no inline style, does not replace it.
+    """
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Security-Policy"] = policy
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
 @never_cache
 @login_required
 def preview(request):
-    """The digest as it would be sent now: subject, headers, HTML and text."""
+    """The digest as it would be sent now: subject, headers, HTML and text.
+
+    Every part is shown as text a user typed may be in it: the page escapes the
+    subject and the text part (plain strings, lib.emails), the HTML sits escaped in
+    a sandboxed frame of the HTML part alone, and the parts alone come with a policy of their own.
+    """
     user = get_digest_user_or_deny(request)
     subscription = DigestSubscription.for_user(user)
     rendered = sending.render_digest(user, subscription)
     fmt = request.GET.get("format")
     if fmt == "html":
-        return csp(EMAIL_HTML_POLICY)(HttpResponse)(rendered.html)  # its own CSP: inline styles
+        return email_part_response(rendered.html, "text/html; charset=utf-8", EMAIL_HTML_POLICY)
     if fmt == "text":
-        return HttpResponse(rendered.text, content_type="text/plain; charset=utf-8")
+        return email_part_response(rendered.text, "text/plain; charset=utf-8", EMAIL_TEXT_POLICY)
     return render(
         request,
         "digests/preview.html",
@@ -73,14 +103,12 @@ def preferences(request):
     if request.method == "POST" and form.is_valid():
         subscription = form.save(commit=False)
         now = timezone.now()
-        fields = ["mode", "time_zone", "unsubscribed_at"]
+        fields = ["mode", "time_zone", "unsubscribed_at", "resubscriptions"]
         changed = (subscription.mode, subscription.time_zone) != was
         if changed or subscription.next_digest_at is None or subscription.pk is None:
             subscription.reschedule(now)
             fields.append("next_digest_at")
-        subscription.unsubscribed_at = (
-            (subscription.unsubscribed_at or now) if subscription.mode == Mode.NEVER else None
-        )
+        subscription.follow_mode(was[0], now)
         if subscription.pk is None:
             # created here, unless the dispatcher created it a moment ago
             subscription, _created = DigestSubscription.objects.update_or_create(
@@ -110,6 +138,15 @@ def preferences(request):
     )
 
 
+def invalid_link(request, exc):
+    context = {
+        "expired": isinstance(exc, tokens.ExpiredToken),
+        "stale": isinstance(exc, tokens.StaleToken),
+        "days": tokens.max_age().days,
+    }
+    return render(request, "digests/unsubscribe_invalid.html", context, status=400)
+
+
 @never_cache
 @csrf_exempt  # mail clients POST the RFC 8058 one-click body with no CSRF token
 @require_http_methods(["GET", "POST"])
@@ -117,16 +154,26 @@ def unsubscribe(request, token):
     """GET: a confirmation with a button, so that link scanners unsubscribe nobody.
     POST (the button, or a mail client's one-click): unsubscribe at once."""
     try:
-        user = tokens.user_from_token(token)
+        subscription = tokens.subscription_from_token(token)
     except tokens.InvalidToken as exc:
-        context = {"expired": isinstance(exc, tokens.ExpiredToken), "days": tokens.max_age().days}
-        return render(request, "digests/unsubscribe_invalid.html", context, status=400)
+        return invalid_link(request, exc)
+    user = subscription.user
     if request.method == "GET":
         return render(request, "digests/unsubscribe.html", {"target": user, "token": token})
-    subscription, _created = DigestSubscription.objects.get_or_create(user=user)
-    if subscription.mode != Mode.NEVER:
-        subscription.mode = Mode.NEVER
-        subscription.unsubscribed_at = timezone.now()
-        subscription.next_digest_at = None
-        subscription.save(update_fields=["mode", "unsubscribed_at", "next_digest_at", "updated_at"])
+    if subscription.pk is None:
+        subscription, _created = DigestSubscription.objects.get_or_create(user=user)
+    now = timezone.now()
+    # Compared and set: only the state the link was made for, not a re-subscription
+    # saved since it was read.
+    changed = (
+        DigestSubscription.objects.filter(
+            pk=subscription.pk, resubscriptions=subscription.resubscriptions
+        )
+        .exclude(mode=Mode.NEVER)
+        .update(mode=Mode.NEVER, unsubscribed_at=now, next_digest_at=None, updated_at=now)
+    )
+    if not changed:
+        subscription.refresh_from_db()
+        if subscription.is_active:
+            return invalid_link(request, tokens.StaleToken())
     return render(request, "digests/unsubscribed.html", {"target": user})

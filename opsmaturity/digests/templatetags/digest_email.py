@@ -1,4 +1,10 @@
-"""Small filters for the digest emails, where there is no stylesheet: colours inline."""
+"""The digest email's colours and small filters.
+
+Mail clients read no stylesheet of ours, so the email's stylesheet
+(templates/digests/emails/digest.css) is inlined into each element when the
+email is built (lib.emails). Its colours come from the tables here, the same
+values as the app's own (static/css/app.css, ``:root``; a test compares them).
+"""
 
 from decimal import Decimal
 
@@ -8,7 +14,18 @@ from django.utils.formats import number_format
 
 register = template.Library()
 
-# The app's phase colours (static/css/app.css), for mail clients that read no CSS.
+# The app's colours (static/css/app.css, :root), by the names app.css gives them.
+COLOURS = {
+    "ink": "#1d2433",
+    "muted": "#5a6375",
+    "line": "#d9dee7",
+    "bg": "#f6f7f9",
+    "accent": "#1f5fbf",
+    "danger": "#b3261e",
+    "warn": "#8a5a00",
+    "ok": "#1e6b3a",
+}
+# One colour per phase, keyed by the phase's value.
 PHASE_COLOURS = {
     "launch": "#6d4cc2",
     "standardize": "#1f5fbf",
@@ -18,9 +35,21 @@ PHASE_COLOURS = {
 }
 
 
-@register.filter
-def phase_colour(phase):
-    return PHASE_COLOURS.get(str(phase), "#5a6375")
+@register.simple_tag
+def email_palette():
+    """The colours as CSS variables, which css-inline resolves into plain values."""
+    variables = {**COLOURS, **PHASE_COLOURS}
+    return ":root { " + " ".join(f"--{name}: {value};" for name, value in variables.items()) + " }"
+
+
+@register.simple_tag
+def phase_classes():
+    """``phase-text-<phase>`` (its colour) and ``phase-dot-<phase>`` (a dot of it)."""
+    return "\n".join(
+        f".phase-text-{phase} {{ color: var(--{phase}); }}\n"
+        f".phase-dot-{phase} {{ background-color: var(--{phase}); }}"
+        for phase in PHASE_COLOURS
+    )
 
 
 @register.filter
@@ -46,9 +75,12 @@ def signed_money(value):
 
 
 @register.filter
-def change_colour(value, good_when="down"):
-    """Red or green for a change; grey when nothing moved. ``good_when`` is "up" or "down"."""
+def change_tone(value, good_when="down"):
+    """The class of a change: tone-good, tone-bad, or tone-none when nothing moved.
+
+    ``good_when`` is "up" or "down".
+    """
     if not value:
-        return "#5a6375"
+        return "tone-none"
     going_up = Decimal(value) > 0
-    return "#1e6b3a" if going_up == (good_when == "up") else "#b3261e"
+    return "tone-good" if going_up == (good_when == "up") else "tone-bad"
