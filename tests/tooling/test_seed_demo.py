@@ -113,7 +113,8 @@ def test_fixed_demo_histories_checks_and_japanese_text():
     assert all(10_000 <= amount <= 2_000_000 for amount in amounts)
 
 
-def test_fixed_demo_logins_and_people():
+def test_fixed_demo_logins_and_people(settings):
+    settings.DEBUG = True  # as make run sets it
     seed()
 
     manager = User.objects.get(username="manager")
@@ -214,3 +215,30 @@ def test_fixed_demo_plans_the_future_team_and_shows_a_trend():
     # flags opened and twelve weeks of snapshots, so the dashboard is populated at once
     assert Flag.objects.open().exists()
     assert Snapshot.objects.values("date").distinct().count() >= 12
+
+
+def test_with_debug_off_the_demo_people_get_no_password_that_works(settings):
+    settings.DEBUG = False
+    out = seed()
+    assert "no password that works" in out and "admin/admin" not in out
+    for username, password, *_ in demo.LOGINS:
+        assert not User.objects.get(username=username).check_password(password)
+    assert not User.objects.get(username="aiko.sato").check_password(demo.DEMO_PASSWORD)
+    assert not User.objects.filter(username="admin").first().has_usable_password()
+
+
+def test_with_debug_off_the_logins_need_asking_for(settings):
+    settings.DEBUG = False
+    seed("--demo-logins")
+    assert User.objects.get(username="admin").check_password("admin")
+
+
+@pytest.mark.parametrize("whose", ["person", "team"])
+def test_a_database_with_someone_elses_data_is_refused(whose):
+    if whose == "person":
+        User.objects.create_user("ceo", email="ceo@acme.example.org", password="s3cret-and-long")
+    else:
+        Team.objects.create(name="Payments")
+    with pytest.raises(CommandError, match="not the demo's"):
+        seed()
+    assert not User.objects.filter(username="admin").exists()

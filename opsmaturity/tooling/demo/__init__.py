@@ -23,4 +23,24 @@ from .fixed import seed_fixed
 from .generated import seed_generated
 from .writer import DEMO_PASSWORD
 
-__all__ = ["DEMO_PASSWORD", "LOGINS", "seed_fixed", "seed_generated"]
+__all__ = ["DEMO_PASSWORD", "LOGINS", "foreign_data", "seed_fixed", "seed_generated"]
+
+
+def foreign_data():
+    """What the database holds that the demo did not write: (people, teams) counts.
+
+    The demo's people all have an address at the demo's domain, and its teams are
+    the fixed ones or the generated "Team 001"…; anything else is someone's data.
+    """
+    from django.contrib.auth import get_user_model
+
+    from opsmaturity.teams.models import Team
+
+    from .data import TEAMS
+    from .writer import EMAIL_DOMAIN
+
+    people = get_user_model().objects.exclude(email__iendswith=f"@{EMAIL_DOMAIN}")
+    teams = Team.objects.exclude(name__in=[name for name, _d, _m in TEAMS]).exclude(
+        name__regex=r"^Team [0-9]{3,}$"
+    )
+    return people.count(), teams.count()

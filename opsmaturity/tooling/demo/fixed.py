@@ -6,7 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -27,6 +26,7 @@ from .writer import (
     R,
     Step,
     existing_users,
+    password_hash,
     shared_password_hash,
     write_operations,
 )
@@ -59,7 +59,7 @@ def _parse_step(token):
     return LETTERS[head[0]], int(head[1:]), note.strip()
 
 
-def _ensure_fixed_people():
+def _ensure_fixed_people(logins):
     """Create the logins and demo people that are missing; return (ids by username, created)."""
     user_model = get_user_model()
     wanted = {username: (first, last, False) for username, first, last, _ in PEOPLE}
@@ -72,9 +72,9 @@ def _ensure_fixed_people():
         if username in existing:
             continue
         if username in passwords:
-            password = make_password(passwords[username])
+            password = password_hash(passwords[username], logins)
         else:
-            shared = shared or shared_password_hash()
+            shared = shared or shared_password_hash(logins)
             password = shared
         new.append(
             user_model(
@@ -184,13 +184,13 @@ def _checks_and_notes(rng, plan, criteria_by_phase, now):
     ]
 
 
-def seed_fixed(seed=2024):
+def seed_fixed(seed=2024, logins=True):
     """Build the fixed demo in one transaction, unless it is already there."""
     rng = random.Random(seed)
     with transaction.atomic():
         if fixed_demo_present():
             return FixedResult(skipped=True)
-        user_ids, users_created = _ensure_fixed_people()
+        user_ids, users_created = _ensure_fixed_people(logins)
         teams = {}
         teams_created = 0
         for name, description, _manager in TEAMS:

@@ -226,7 +226,7 @@ def _team_people(team_name):
     return people
 
 
-def _ensure_generated_teams(count):
+def _ensure_generated_teams(count, logins):
     """Teams "Team 001"… and their people; returns [(team, [user ids, manager first])]."""
     user_model = get_user_model()
     width = max(3, len(str(count)))
@@ -244,7 +244,7 @@ def _ensure_generated_teams(count):
         people = {name: _team_people(name) for name in names}
         wanted = {u: (first, last) for team in people.values() for u, first, last in team}
         have = existing_users(wanted)
-        password = shared_password_hash() if len(have) < len(wanted) else None
+        password = shared_password_hash(logins) if len(have) < len(wanted) else None
         users = [
             user_model(
                 username=u,
@@ -272,11 +272,11 @@ def _ensure_generated_teams(count):
     return result, len(new), len(users)
 
 
-def seed_generated(ops, teams, seed=1, progress=None):
+def seed_generated(ops, teams, seed=1, progress=None, logins=True):
     """Add ``ops`` generated operations over ``teams`` generated teams, in bulk batches."""
     started = time.monotonic()
     result = GeneratedResult(teams=teams)
-    team_people, result.new_teams, result.users = _ensure_generated_teams(teams)
+    team_people, result.new_teams, result.users = _ensure_generated_teams(teams, logins)
     team_ids = [team.pk for team, _people in team_people]
 
     # Names continue after each team's existing operations and never repeat one.

@@ -28,8 +28,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=1, help="Random seed of the generated data (default: 1)."
         )
+        parser.add_argument(
+            "--demo-logins",
+            action="store_true",
+            help=(
+                "Give the demo people their well-known passwords (manager/manager, "
+                "admin/admin…) although DEBUG is off. With DEBUG on they always have them."
+            ),
+        )
 
-    def handle(self, *args, ops, teams, seed, verbosity, **options):
+    def handle(self, *args, ops, teams, seed, demo_logins, verbosity, **options):
+        people, other_teams = demo.foreign_data()
+        if people or other_teams:
+            raise CommandError(
+                f"This database holds data that is not the demo's ({people} people and "
+                f"{other_teams} teams of its own), and the demo adds logins with well-known "
+                "passwords (admin/admin). Load the demo into an empty database: check "
+                "DATABASE_URL."
+            )
+        logins = settings.DEBUG or demo_logins
         if ops < 0:
             raise CommandError("--ops must be 0 or more.")
         if teams is not None and not ops:
@@ -38,7 +55,7 @@ class Command(BaseCommand):
         if teams < 1:
             raise CommandError("--teams must be 1 or more.")
 
-        fixed = demo.seed_fixed()
+        fixed = demo.seed_fixed(logins=logins)
         if fixed.skipped:
             self.stdout.write("Fixed demo: already there, skipped.")
         else:
@@ -54,7 +71,7 @@ class Command(BaseCommand):
                 if verbosity > 1:
                     self.stdout.write(f"  {done:,} / {total:,} operations")
 
-            generated = demo.seed_generated(ops, teams, seed=seed, progress=progress)
+            generated = demo.seed_generated(ops, teams, seed=seed, progress=progress, logins=logins)
             self.stdout.write(
                 f"Generated: {generated.operations:,} operations over {generated.teams} teams "
                 f"({generated.new_teams} teams and {generated.users:,} users created, "
@@ -62,14 +79,20 @@ class Command(BaseCommand):
             )
 
         self._flags_and_trend(backfill=not fixed.skipped)
-        logins = ", ".join(f"{username}/{password}" for username, password, *_ in demo.LOGINS)
+        if not logins:
+            self.stdout.write(
+                "Demo people were given no password that works (DEBUG is off): pass "
+                "--demo-logins for the well-known ones, or set passwords in the admin."
+            )
+            return
+        pairs = ", ".join(f"{username}/{password}" for username, password, *_ in demo.LOGINS)
         self.stdout.write(
-            f"Demo logins: {logins} (admin is staff). "
+            f"Demo logins: {pairs} (admin is staff). "
             f"Every other demo person's password is “{demo.DEMO_PASSWORD}”."
         )
         if not settings.DEBUG:
             self.stderr.write(
-                "Warning: DEBUG is off. These logins have well-known passwords: "
+                "Warning: DEBUG is off and --demo-logins gave these well-known passwords: "
                 "never load the demo into a production database."
             )
 
