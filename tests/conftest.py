@@ -68,3 +68,52 @@ def _default_exit_criteria(request):
             "opsmaturity.operations.migrations.0002_default_criteria"
         )
         migration.add_defaults(apps, None)
+
+
+# --- the people of most tests, defined once ------------------------------------------
+# A team, its manager and a member; someone who manages another team; and staff.
+# Tables that try every role (tests/permission_table.py) build their own world.
+
+
+@pytest.fixture
+def team():
+    from tests.teams.factories import TeamFactory
+
+    return TeamFactory(name="Billing")
+
+
+@pytest.fixture
+def manager(team):
+    from opsmaturity.teams.models import Role
+    from tests.teams.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username="boss", first_name="Mika", last_name="Morita")
+    MembershipFactory(user=user, team=team, role=Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def member(team):
+    from opsmaturity.teams.models import Role
+    from tests.teams.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username="ann", first_name="Ann", last_name="Lee")
+    MembershipFactory(user=user, team=team, role=Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def outsider():
+    from opsmaturity.teams.models import Role
+    from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
+
+    user = UserFactory(username="zed", first_name="Zed", last_name="Other")
+    MembershipFactory(user=user, team=TeamFactory(name="Risk"), role=Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def staff():
+    from tests.teams.factories import UserFactory
+
+    return UserFactory(username="root", first_name="Ada", last_name="Admin", is_staff=True)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.models import AppendOnly
 from opsmaturity.lib.text import normalize_name
 
 from .phases import Phase
@@ -217,7 +218,7 @@ class Operation(models.Model):
         return self.phase == Phase.RETIRE
 
 
-class PhaseTransition(models.Model):
+class PhaseTransition(AppendOnly, models.Model):
     """One phase move. Append-only: the history of an operation is never rewritten."""
 
     operation = models.ForeignKey(
@@ -288,14 +289,9 @@ class PhaseTransition(models.Model):
         return f"{self.operation}: {self.from_phase or '∅'} → {self.to_phase}"
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValueError("Phase transitions are append-only; write a new one instead.")
         if self.team_id is None:
             self.team_id = self.operation.team_id
         super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Phase transitions are append-only and cannot be deleted.")
 
 
 class PhaseCriterion(models.Model):
@@ -327,7 +323,7 @@ class CriterionCheckQuerySet(models.QuerySet):
         return self.filter(unchecked_at__isnull=True)
 
 
-class CriterionCheck(models.Model):
+class CriterionCheck(AppendOnly, models.Model):
     """That one operation meets one exit criterion: who said so, when, with what evidence.
 
     Kept for good, like the phase transitions: unticking a criterion records who
@@ -368,14 +364,6 @@ class CriterionCheck(models.Model):
 
     def __str__(self):
         return f"{self.operation} ✓ {self.criterion.label}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValueError("Criterion checks are kept as written; untick with uncheck().")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Criterion checks are kept for good; untick with uncheck().")
 
 
 class PurposeReview(models.Model):

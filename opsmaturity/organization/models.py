@@ -17,6 +17,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.models import AppendOnly
+
 
 class Level(models.IntegerChoices):
     """One scale for every skill, used by roles' requirements and by people's levels."""
@@ -308,7 +310,7 @@ class LevelChangeKind(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
 
 
-class LevelChange(models.Model):
+class LevelChange(AppendOnly, models.Model):
     """A proposal or a confirmation of someone's level. Append-only."""
 
     user = models.ForeignKey(
@@ -341,11 +343,6 @@ class LevelChange(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.skill}: {self.get_kind_display()} {self.level}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValueError("Level changes are append-only; write a new one instead.")
-        super().save(*args, **kwargs)
 
 
 class PlanStatus(models.TextChoices):

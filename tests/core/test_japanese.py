@@ -17,9 +17,7 @@ from opsmaturity.maturity.rules import reason_of
 from opsmaturity.maturity.scan import run_scan
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import Phase
-from opsmaturity.teams.models import Role
 from tests.operations.factories import OperationFactory
-from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
 
 JA = {"HTTP_ACCEPT_LANGUAGE": "ja"}
 PHASES_JA = ["立ち上げ", "均一化", "自動化", "コスト適正化", "廃止"]
@@ -34,25 +32,6 @@ def _back_to_the_default_language():
     """A Japanese request leaves Japanese active in this thread; later tests expect English."""
     yield
     translation.deactivate()
-
-
-@pytest.fixture
-def team():
-    return TeamFactory(name="Customer Support")
-
-
-@pytest.fixture
-def member(team):
-    user = UserFactory(username="mika", first_name="Mika", last_name="Sato")
-    MembershipFactory(user=user, team=team, role=Role.MEMBER)
-    return user
-
-
-@pytest.fixture
-def manager(team):
-    user = UserFactory(username="boss", first_name="Kei", last_name="Mori")
-    MembershipFactory(user=user, team=team, role=Role.MANAGER)
-    return user
 
 
 def page(client, url, **params):
@@ -169,7 +148,7 @@ def test_the_digest_preview(client, member, team, settings):
     # The email itself is written in the installation's language.
     settings.LANGUAGE_CODE = "ja"
     html = page(client, reverse("digests:preview"))
-    assert "Mika Satoさん、今週対応が必要な項目をお知らせします。" in html
+    assert "Ann Leeさん、今週対応が必要な項目をお知らせします。" in html
     assert "今週対応が必要な項目はありません" in html  # the subject
     assert "配信停止" in html
 

@@ -25,28 +25,9 @@ from tests.organization.factories import (
     SkillLevelFactory,
     role_needing,
 )
-from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.teams.factories import MembershipFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team():
-    return TeamFactory(name="Billing")
-
-
-@pytest.fixture
-def manager(team):
-    user = UserFactory(username="boss")
-    MembershipFactory(user=user, team=team, role=Role.MANAGER)
-    return user
-
-
-@pytest.fixture
-def member(team):
-    user = UserFactory(username="ann", first_name="Ann", last_name="Lee")
-    MembershipFactory(user=user, team=team)
-    return user
 
 
 def errors_of(response, field):

@@ -39,11 +39,6 @@ from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def team():
-    return TeamFactory(name="Billing")
-
-
 def member(team, username, role=Role.MEMBER, **levels):
     user = UserFactory(username=username, first_name=username.title(), last_name="Test")
     MembershipFactory(user=user, team=team, role=role)
