@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's own widget templates, for the project's form renderer (lib.forms).
+    "django.forms",
     "django_htmx",
     "template_partials",
     "csp",
@@ -142,6 +144,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+FORM_RENDERER = "opsmaturity.lib.forms.FormRenderer"
 CSRF_FAILURE_VIEW = "opsmaturity.core.views.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

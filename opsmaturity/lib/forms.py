@@ -23,6 +23,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator
+from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -131,6 +132,14 @@ class SafeInput:
                     NON_FIELD_ERRORS, self.error_class(error_class="nonfield")
                 )
                 top.extend(e for e in self._errors[name] if e not in top)
+
+
+class FormRenderer(TemplatesSetting):
+    """Every field of every page drawn by one template (``{{ field.as_field_group }}``):
+    label, widget, help and errors, and the live check of the field when its form
+    has a ``validate_url`` (templates/forms/field.html)."""
+
+    field_template_name = "forms/field.html"
 
 
 class SafeForm(SafeInput, forms.Form):

@@ -81,7 +81,7 @@ def _validate_field(request, form):
     if name not in form.fields:
         name = next(iter(form.fields))
     form.is_valid()
-    return render(request, "operations/form.html#field-errors", {"field": form[name], "form": form})
+    return render(request, "forms/field_errors.html", {"field": form[name]})
 
 
 @login_required
@@ -90,6 +90,7 @@ def operation_create(request):
     if not access.editable_teams(request.user).exists():
         raise PermissionDenied(_("You are not in a team yet: ask a manager to add you."))
     form = OperationForm(request.POST or None, user=request.user)
+    form.validate_url = request.path  # each field is checked as it is typed (htmx)
     if request.method == "POST":
         if request.htmx and "_validate" in request.POST:
             return _validate_field(request, form)
@@ -115,6 +116,7 @@ def operation_create(request):
 def operation_edit(request, pk):
     operation = operation_for_edit(request, pk)
     form = OperationForm(request.POST or None, instance=operation, user=request.user)
+    form.validate_url = request.path
     conflict = None
     if request.method == "POST":
         if request.htmx and "_validate" in request.POST:
