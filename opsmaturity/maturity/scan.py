@@ -137,7 +137,7 @@ def run_scan(operation_ids=None, record=True):
             result = ScanResult(run_id=run.pk, as_of=as_of, partial=run.partial)
             first_of_day = ids is None and _first_full_run_of_day(as_of)
             if ids != []:
-                _scan(ids, as_of, result, reword=ids is not None or first_of_day)
+                _scan(ids, as_of, result, refresh=ids is not None or first_of_day)
             if first_of_day:
                 _forget_old_runs(as_of)
                 _refresh_planner_statistics()
@@ -179,7 +179,7 @@ def _first_full_run_of_day(as_of):
     ).exists()
 
 
-def _scan(ids, as_of, result, reword=True):
+def _scan(ids, as_of, result, refresh=True):
     on = timezone.localdate(as_of)
     operations = Operation.objects.all()
     open_flags = Flag.objects.filter(resolved_at__isnull=True)
@@ -187,7 +187,7 @@ def _scan(ids, as_of, result, reword=True):
         operations = operations.filter(pk__in=ids)
         open_flags = open_flags.filter(operation_id__in=ids)
     for rule in rules.ALL_RULES:
-        refreshed = _refresh(rule, open_flags, on) if reword else 0
+        refreshed = _refresh(rule, open_flags, on) if refresh else 0
         if connection.vendor == "postgresql":  # SQLite has no UPDATE or INSERT inside WITH
             resolved, opened = _resolve_and_open(rule, operations, open_flags, on, as_of)
         else:

@@ -210,10 +210,6 @@ class Operation(models.Model):
         super().clean_fields(exclude=exclude)
 
     @property
-    def phase_enum(self):
-        return Phase(self.phase)
-
-    @property
     def is_retired(self):
         return self.phase == Phase.RETIRE
 

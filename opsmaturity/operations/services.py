@@ -2,11 +2,10 @@
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsmaturity.lib.clock import day_start
@@ -40,9 +39,7 @@ def refresh_flags(operation):
     and the user is not shown an error for a save that worked.
     """
     try:
-        # Reasons are stored in the installation's language, whoever made the edit.
-        with translation.override(settings.LANGUAGE_CODE):
-            run_scan(operation_ids=[operation.pk], record=False)
+        run_scan(operation_ids=[operation.pk], record=False)
     except DatabaseError:
         log.exception("flags of operation %s not refreshed; the next scan will", operation.pk)
 

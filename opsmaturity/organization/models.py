@@ -187,10 +187,6 @@ class JobRole(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def is_planned(self):
-        return self.status == RoleStatus.PLANNED
-
 
 class RequiredSkill(models.Model):
     """A role needs a skill at a level."""

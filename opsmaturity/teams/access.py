@@ -43,11 +43,6 @@ def team_roles(user):
     return roles
 
 
-def role_in(user, team_id):
-    """'manager', 'member' or None for one team."""
-    return team_roles(user).get(team_id)
-
-
 def member_team_ids(user):
     """The teams a person is in, in any role."""
     return set(team_roles(user))
