@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from opsmaturity.lib.clock import day_start
 from opsmaturity.lib.concurrency import lock_current
 from opsmaturity.lib.text import same_name
-from opsmaturity.maturity.rules import IllegalMove, classify_move
+from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.maturity.scan import run_scan
 
 from .models import (

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
-from opsmaturity.maturity.rules import IllegalMove, classify_move
+from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.teams import access
 
 from . import services

@@ -7,7 +7,7 @@ from django.db import IntegrityError
 
 from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.maturity.models import Flag, FlagKind
-from opsmaturity.maturity.rules import IllegalMove, MoveKind, classify_move
+from opsmaturity.maturity.moves import IllegalMove, MoveKind, classify_move
 from opsmaturity.operations.models import CriterionCheck, PhaseCriterion, PhaseTransition
 from opsmaturity.operations.phases import ORDER, Phase
 from opsmaturity.operations.services import (

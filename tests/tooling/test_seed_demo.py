@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from opsmaturity.maturity import rules
-from opsmaturity.maturity.rules import classify_move
+from opsmaturity.maturity.moves import classify_move
 from opsmaturity.operations.models import (
     CriterionCheck,
     Operation,

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from opsmaturity.maturity.rules import MoveKind, classify_move
+from opsmaturity.maturity.moves import MoveKind, classify_move
 from opsmaturity.operations.models import CriterionCheck, Operation, PhaseCriterion
 from opsmaturity.teams.models import Membership, Role, Team
 

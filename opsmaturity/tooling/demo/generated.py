@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils.text import slugify
 
-from opsmaturity.maturity.rules import MoveKind, classify_move
+from opsmaturity.maturity.moves import MoveKind, classify_move
 from opsmaturity.operations.models import Operation, PhaseTransition, PurposeReview
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Membership, Role, Team

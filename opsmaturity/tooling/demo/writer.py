@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from opsmaturity.maturity.rules import classify_move
+from opsmaturity.maturity.moves import classify_move
 from opsmaturity.operations.models import Operation, PhaseTransition, PurposeReview
 from opsmaturity.operations.phases import Phase
 
