@@ -24,7 +24,6 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.forms.renderers import TemplatesSetting
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .formatting import lazy_percent
@@ -59,8 +58,8 @@ def validate_date_range(value):
     if value is None:
         return
     if isinstance(value, dt.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
+        # The day as typed, in the zone it was typed in: converting a moment at the
+        # edge of the calendar to another zone is what overflows.
         value = value.date()
     _in_range(value)
 
