@@ -33,7 +33,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -263,6 +263,10 @@ def send_delivery(delivery, user, subscription, now, connection):
         if rendered.would_send:
             connection.open()
             rendered.message.send()
+    except DataError as exc:
+        # One person's rows the database cannot hand over (a value out of range):
+        # their digest fails and is retried; the others go out.
+        return _failed(delivery, user, now, exc, connection)
     except (SoftTimeLimitExceeded, DatabaseError):
         raise  # the run stops; the lease hands this delivery to a later run
     except Exception as exc:

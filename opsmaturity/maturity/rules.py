@@ -113,7 +113,12 @@ def _local_date(moment):
 
 
 def _date(text):
-    return dt.date.fromisoformat(text) if text else None
+    """A stored day, or None for none (or for one Python cannot read, such as a day
+    before year 1 that the database can hold: the flag then counts no days)."""
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _amount(text):

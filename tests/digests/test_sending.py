@@ -452,3 +452,31 @@ def test_a_delivery_whose_senders_keep_dying_is_given_up(monday, mailoutbox):
     sending.dispatch(user_ids=[user.pk])
     assert DigestDelivery.objects.get().status == DeliveryStatus.FAILED
     assert mailoutbox == []
+
+
+def test_one_persons_unreadable_rows_do_not_stop_the_others(monday, mailoutbox, monkeypatch):
+    """A row the database cannot hand over (a date out of range, say) fails that one
+    digest, which is retried later; everyone else's goes out."""
+    from django.db import DataError
+
+    broken, fine = user_with_news(username="broken"), user_with_news(username="fine")
+    make_due(broken, fine)
+    real = sending.render_digest
+
+    def render(user, *args, **kwargs):
+        if user.pk == broken.pk:
+            raise DataError("timestamp out of range")
+        return real(user, *args, **kwargs)
+
+    monkeypatch.setattr(sending, "render_digest", render)
+    result = sending.dispatch()
+    assert recipients(mailoutbox) == ["fine@example.com"]
+    assert result.count("retry") == 1 and result.count("sent") == 1
+    assert DigestDelivery.objects.get(user=broken).status == DeliveryStatus.PENDING
+
+
+def test_a_flag_with_a_day_python_cannot_read_counts_no_days():
+    from opsmaturity.maturity import rules
+
+    assert rules.STALLED.describe({"since": "0001-12-31 BC"}, timezone.localdate())
+    assert not rules.STALLED.condition({"since": "not a day"}, timezone.localdate())
