@@ -49,3 +49,14 @@ def test_performers_past_the_databases_integers_are_refused_at_the_field(client,
     assert response.status_code == 200
     assert response.context["form"].errors["performers"]
     assert unchanged(world)
+
+
+@pytest.mark.parametrize("back", ["ops", "Risk review"])
+def test_check_now_goes_back_only_to_a_path_of_the_site(client, world, back, monkeypatch):
+    """redirect() took a word with no slash for the name of a view, and found none."""
+    monkeypatch.setattr("opsmaturity.maturity.views.publish", lambda task, **kwargs: None)
+    client.force_login(world["member"])
+    url = reverse("maturity:check-team", args=[world["team"].pk])
+    response = client.post(url, {"next": back})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard:index")
