@@ -60,3 +60,14 @@ def test_check_now_goes_back_only_to_a_path_of_the_site(client, world, back, mon
     response = client.post(url, {"next": back})
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard:index")
+
+
+@pytest.mark.parametrize("team", ["null", "<b>", "9" * 40])
+def test_the_admin_shows_a_refused_form_again_whatever_the_autocomplete_sent(client, world, team):
+    client.force_login(world["staff"])
+    body = edit_body(world, team=team, opened_version=world["op"].version)
+    url = reverse("admin:operations_operation_change", args=[world["op"].pk])
+    response = client.post(url, body)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["team"]
+    assert unchanged(world)
