@@ -8,10 +8,11 @@ they change in the app, where each change goes through its service.
 """
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.views import redirect_to_login
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.lib.forms import SafeModelForm
+from opsmaturity.lib.forms import SafeModelForm, parse_id
 from opsmaturity.teams import access
 
 
@@ -84,13 +85,48 @@ class ReadOnly:
         return False
 
 
-class OpsModelAdmin(admin.ModelAdmin):
+class _ShowsOnlyIds:
+    """When a refused form is shown again, Django's autocomplete widget looks up what was
+    sent to name it, as sent: "null" or 10**40 stopped the page with a 500. What is no
+    id is shown as no choice; the form has already said it is not a valid one."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if parse_id(v) is not None], attr)
+
+
+class StrictAutocompleteSelect(_ShowsOnlyIds, AutocompleteSelect):
+    pass
+
+
+class StrictAutocompleteSelectMultiple(_ShowsOnlyIds, AutocompleteSelectMultiple):
+    pass
+
+
+class StrictAutocomplete:
+    """For a ModelAdmin or inline: its autocomplete fields use the widgets above."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = StrictAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = StrictAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class OpsModelAdmin(StrictAutocomplete, admin.ModelAdmin):
     """Every ModelAdmin of the project: its forms hold the app's limits (lib.forms)."""
 
     form = SafeModelForm
 
 
-class OpsTabularInline(admin.TabularInline):
+class OpsTabularInline(StrictAutocomplete, admin.TabularInline):
     form = SafeModelForm
 
 

@@ -12,7 +12,10 @@ each class of bad input is refused in one place, with a message at the field:
   changes);
 - dates and times: between EARLIEST_DATE and LATEST_DATE, so that every day,
   turned into a moment in any time zone, stays a moment Python and the
-  database can read back.
+  database can read back;
+- several ids at once (a ModelMultipleChoiceField): each one parsed strictly, since
+  Django sends the list to the database as it is, and an id past its integers
+  ("9999999999999999999") overflows there instead of being "not one of the choices".
 """
 
 import datetime as dt
@@ -23,6 +26,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator
+from django.db import models
 from django.forms.renderers import TemplatesSetting
 from django.utils.translation import gettext_lazy as _
 
@@ -92,6 +96,28 @@ def _finite_to_python(field, original):
     return to_python
 
 
+def _strict_ids_clean(field, original):
+    def clean(value):
+        prepared = field.prepare_value(value)
+        if isinstance(prepared, list | tuple):
+            for pk in prepared:
+                if parse_id(pk) is None:
+                    raise ValidationError(
+                        field.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": pk},
+                    )
+        return original(value)
+
+    return clean
+
+
+def _has_integer_keys(field):
+    opts = field.queryset.model._meta
+    key = opts.get_field(field.to_field_name) if field.to_field_name else opts.pk
+    return isinstance(key, models.IntegerField)
+
+
 def harden(field, is_name=False):
     """Give one form field the project's limits (see the module's docstring)."""
     if getattr(field, "_hardened", False):
@@ -107,6 +133,8 @@ def harden(field, is_name=False):
         field.to_python = _finite_to_python(field, field.to_python)
     elif isinstance(field, forms.DateField | forms.DateTimeField):
         field.validators.append(validate_date_range)
+    elif isinstance(field, forms.ModelMultipleChoiceField) and _has_integer_keys(field):
+        field.clean = _strict_ids_clean(field, field.clean)
 
 
 class SafeInput:

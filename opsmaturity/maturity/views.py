@@ -126,8 +126,11 @@ def check_operation(request, pk):
 def check_team(request, team_pk):
     team = get_object_or_404(access.visible_teams(request.user), pk=team_pk)
     ids = list(Operation.objects.filter(team=team).active().values_list("pk", flat=True))
-    back = request.POST.get("next") or reverse("dashboard:index")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+    back = request.POST.get("next") or ""
+    # A path of this site only: redirect() would take any other word for a view's name.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, {request.get_host()}, require_https=request.is_secure()
+    ):
         back = reverse("dashboard:index")
     return _send_check(request, ids, back)
 
