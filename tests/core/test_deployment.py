@@ -15,148 +15,27 @@ import re
 import shlex
 import subprocess
 import sys
-import tomllib
-from importlib import metadata
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 import pytest
 import yaml
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
-DOCKERIGNORE = ROOT / ".dockerignore"
-
-APP_SERVICES = ("web", "worker", "beat")
-BACKING_SERVICES = ("postgres", "redis")
-# What settings.py reads and has no production-worthy default for.
-REQUIRED_ENV = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "SECRET_KEY",
-    "ALLOWED_HOSTS",
-    "SITE_URL",
-    "DEFAULT_FROM_EMAIL",
-    "TIME_ZONE",
+from tests.core.deployment_files import (
+    APP_SERVICES,
+    BACKING_SERVICES,
+    COMPOSE_FILE,
+    DOCKERFILE,
+    REQUIRED_ENV,
+    RESTART_POLICIES,
+    ROOT,
+    SHELL,
+    MissingVariable,
+    args_of,
+    environment_of,
+    healthcheck_text,
+    shell_script_of,
 )
-SHELL = {"SECRET_KEY": "secret-from-the-operators-shell-at-least-fifty-characters-long"}
-RESTART_POLICIES = {"always", "unless-stopped", "on-failure"}
-
-
-# --- Reading the files ---------------------------------------------------------
-
-
-class MissingVariable(Exception):
-    pass
-
-
-_VARIABLE = re.compile(
-    r"\$(?:(?P<escaped>\$)"
-    r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
-    r"|(?P<named>[A-Za-z_][A-Za-z0-9_]*))"
-)
-
-
-def interpolate(value, shell):
-    """Resolve ``$VAR``, ``${VAR}``, ``${VAR:-default}``, ``${VAR:?error}`` and ``$$``."""
-
-    def replace(match):
-        if match["escaped"]:
-            return "$"
-        name = match["braced"] or match["named"]
-        op, arg = match["op"], match["arg"]
-        current = shell.get(name)
-        missing = current is None or (current == "" and op is not None and op.startswith(":"))
-        if missing and op in (":-", "-"):
-            return arg
-        if missing and op in (":?", "?"):
-            raise MissingVariable(f"{name}: {arg}")
-        return current or ""
-
-    return _VARIABLE.sub(replace, str(value))
-
-
-def environment_of(service, shell=SHELL):
-    """A service's environment as Compose hands it over: unset variables are left out."""
-    raw = service.get("environment") or {}
-    if isinstance(raw, list):
-        raw = dict(item.split("=", 1) if "=" in item else (item, None) for item in raw)
-    env = {}
-    for name, value in raw.items():
-        if value is not None:
-            env[name] = interpolate(value, shell)
-        elif name in shell:
-            env[name] = shell[name]
-    return env
-
-
-def args_of(command):
-    return shlex.split(command) if isinstance(command, str) else [str(arg) for arg in command]
-
-
-def shell_script_of(command):
-    """The script of ``sh -c "..."``, or the command itself as one line."""
-    args = args_of(command)
-    if len(args) >= 3 and args[0] in ("sh", "/bin/sh", "bash", "/bin/bash") and args[1] == "-c":
-        return args[2]
-    return shlex.join(args)
-
-
-def healthcheck_text(service):
-    test = service["healthcheck"]["test"]
-    return test if isinstance(test, str) else " ".join(str(part) for part in test)
-
-
-def dockerfile_instructions():
-    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
-    instructions, pending = [], ""
-    for line in DOCKERFILE.read_text().splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        keyword, _, rest = (pending + stripped).partition(" ")
-        instructions.append((keyword.upper(), rest.strip()))
-        pending = ""
-    return instructions
-
-
-def exec_or_shell_form(arguments):
-    """A CMD/HEALTHCHECK CMD argument string as a list of words."""
-    arguments = arguments.strip()
-    if arguments.startswith("["):
-        return json.loads(arguments)
-    return shlex.split(arguments)
-
-
-def production_distributions():
-    """Names of every distribution `pip install .` brings in: no test extras."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    todo = [Requirement(raw) for raw in pyproject["project"]["dependencies"]]
-    names, done = set(), set()
-    while todo:
-        requirement = todo.pop()
-        name = canonicalize_name(requirement.name)
-        names.add(name)
-        for extra in ("", *sorted(requirement.extras)):
-            if (name, extra) in done:
-                continue
-            done.add((name, extra))
-            for raw in metadata.requires(name) or []:
-                dependency = Requirement(raw)
-                if dependency.marker is None:
-                    wanted = extra == ""
-                else:
-                    wanted = dependency.marker.evaluate({"extra": extra})
-                if wanted:
-                    todo.append(dependency)
-    return names
 
 
 @pytest.fixture(scope="module")
@@ -416,107 +295,3 @@ def test_beat_keeps_its_schedule_where_the_app_user_can_write(services):
         next((arg.split("=", 1)[1] for arg in args if arg.startswith("--schedule=")), None),
     )
     assert path and path.startswith("/tmp/"), f"beat's schedule file: {path!r}"
-
-
-# --- Dockerfile and .dockerignore --------------------------------------------------
-
-
-def test_dockerfile_builds_on_python_311_slim():
-    froms = [args for keyword, args in dockerfile_instructions() if keyword == "FROM"]
-    assert froms and froms[0].split()[0] == "python:3.11-slim"
-
-
-def test_dockerfile_installs_the_project_without_test_extras():
-    runs = [args for keyword, args in dockerfile_instructions() if keyword == "RUN"]
-    assert any(re.search(r"\bpip install\b(?:\s+-\S+)*\s+\.(?:\s|$)", run) for run in runs), (
-        "no `pip install .`"
-    )
-    assert not any(re.search(r"\.\[[^\]]*\]|\s-e\s|--editable", run) for run in runs)
-
-
-def test_dockerfile_collects_static_files_with_a_build_only_secret():
-    instructions = dockerfile_instructions()
-    collect = [
-        args for keyword, args in instructions if keyword == "RUN" and "collectstatic" in args
-    ]
-    assert collect, "static files are not collected at build time"
-    assert "--no-input" in collect[0] or "--noinput" in collect[0]
-    assert "SECRET_KEY=" in collect[0], "collectstatic needs a throwaway SECRET_KEY"
-    assert not re.search(r"\bDEBUG=(1|true|yes|on)\b", collect[0], re.I), (
-        "with DEBUG on, collectstatic skips the manifest whitenoise serves in production"
-    )
-    for keyword, args in instructions:
-        if keyword in ("ENV", "ARG"):
-            assert "SECRET_KEY" not in args, f"{keyword} would bake SECRET_KEY into the image"
-
-
-def test_dockerfile_does_not_run_as_root():
-    instructions = dockerfile_instructions()
-    users = [(i, args) for i, (keyword, args) in enumerate(instructions) if keyword == "USER"]
-    assert users, "no USER line: the container runs as root"
-    index, user = users[-1]
-    assert user.split(":")[0] not in ("root", "0")
-    cmd = [i for i, (keyword, _args) in enumerate(instructions) if keyword == "CMD"]
-    assert cmd and index < cmd[-1]
-
-
-def test_dockerfile_health_check_asks_healthz_without_curl():
-    checks = [args for keyword, args in dockerfile_instructions() if keyword == "HEALTHCHECK"]
-    assert checks, "no HEALTHCHECK"
-    options, _, command = checks[-1].partition("CMD ")
-    assert command, f"HEALTHCHECK without a command: {checks[-1]}"
-    words = exec_or_shell_form(command)
-    text = " ".join(words)
-    assert "python" in words[0] and "urllib" in text and "/healthz" in text
-    assert "127.0.0.1:8000" in text or "localhost:8000" in text
-    assert "curl" not in text and "wget" not in text, "python:3.11-slim has neither"
-
-
-def test_dockerfile_serves_the_wsgi_app_with_gunicorn():
-    instructions = dockerfile_instructions()
-    cmds = [args for keyword, args in instructions if keyword == "CMD"]
-    assert cmds, "no CMD"
-    words = exec_or_shell_form(cmds[-1])
-    assert words[0] == "gunicorn"
-    assert "opsmaturity.wsgi" in words or "opsmaturity.wsgi:application" in words
-    assert any("0.0.0.0:8000" in word for word in words)
-    exposed = [args for keyword, args in instructions if keyword == "EXPOSE"]
-    assert any("8000" in args.split() for args in exposed)
-
-
-@pytest.mark.parametrize("entry", [".git", ".venv", "var", ".env", "staticfiles"])
-def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image(entry):
-    assert DOCKERIGNORE.exists(), "no .dockerignore: .git, .venv and var/ go to the builder"
-    patterns = {
-        line.strip().strip("/") for line in DOCKERIGNORE.read_text().splitlines() if line.strip()
-    }
-    assert entry in patterns or f"**/{entry}" in patterns, f"{entry} is sent to the builder"
-
-
-# --- What `pip install .` puts in the image ----------------------------------------
-
-
-@pytest.mark.parametrize("distribution", ["gunicorn", "whitenoise", "psycopg", "celery", "redis"])
-def test_production_install_provides(distribution):
-    assert canonicalize_name(distribution) in production_distributions()
-
-
-def test_production_install_provides_the_redis_transport():
-    """kombu's Redis transport imports what kombu's ``redis`` extra installs.
-
-    In the development environment the test tools bring those in, so the app
-    works there while the image, which installs no test extras, cannot reach
-    its broker: /healthz answers 503 and the worker does not start.
-    """
-    needed = {
-        canonicalize_name(requirement.name)
-        for requirement in map(Requirement, metadata.requires("kombu") or [])
-        if requirement.marker is not None
-        and requirement.marker.evaluate({"extra": "redis"})
-        and not requirement.marker.evaluate({"extra": ""})
-    }
-    missing = needed - production_distributions()
-    assert not missing, (
-        f"`pip install .` does not install {sorted(missing)}, which kombu's Redis transport "
-        "imports: depend on celery[redis] (or kombu[redis]) in pyproject.toml"
-    )
