@@ -21,7 +21,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -331,18 +331,6 @@ def own_sections(user, on):
 # --- your teams ----------------------------------------------------------------------
 
 
-def _cost_by_phase(scope, dates):
-    """Monthly cost per (date, phase) on the trend's dates: one query."""
-    rows = (
-        scope.snapshots()
-        .filter(date__in=dates)
-        .order_by()
-        .values("date", "phase")
-        .annotate(cost=Sum("monthly_cost"))
-    )
-    return {(r["date"], r["phase"]): r["cost"] or ZERO for r in rows}
-
-
 def _activity(scope, since):
     """Flags opened and resolved since a moment, per kind: one query."""
     opened, resolved = Q(opened_at__gte=since), Q(resolved_at__gte=since)
@@ -373,20 +361,12 @@ def team_summary(user, now):
         return None
     stages = metrics.funnel(scope)
     trend = metrics.trend(scope)
-    change = trend["change"]
-    costs, last_date, previous_date = {}, None, None
-    if change is not None:
-        last_date, previous_date = trend["points"][-1]["date"], trend["points"][-2]["date"]
-        costs = _cost_by_phase(scope, [previous_date, last_date])
+    change, cost_change = trend["change"], trend["cost_change"]
     for stage in stages:
         phase = stage["phase"]
         stage["label"] = phase.label
         stage["count_change"] = change[phase] if change else None
-        stage["cost_change"] = (
-            costs.get((last_date, phase), ZERO) - costs.get((previous_date, phase), ZERO)
-            if change
-            else None
-        )
+        stage["cost_change"] = cost_change[phase] if change else None
     activity = _activity(scope, now - dt.timedelta(days=ACTIVITY_DAYS))
     counts = metrics.flag_counts(scope)
     return TeamSummary(
