@@ -116,6 +116,8 @@ class TeamSummary:
     levels_to_confirm: int = 0
     plan_url: str = ""
     snooze_url: str = ""
+    one_person: list = field(default_factory=list)
+    one_person_url: str = ""
 
     @property
     def team_names(self):
@@ -128,6 +130,14 @@ class TeamSummary:
     @property
     def retire_count(self):
         return self.counts[FlagKind.UNJUSTIFIED]
+
+    @property
+    def one_person_count(self):
+        return self.counts[FlagKind.PERSON_DEPENDENT]
+
+    @property
+    def one_person_hidden(self):
+        return max(self.one_person_count - len(self.one_person), 0)
 
     @property
     def snooze_requests(self):
@@ -151,6 +161,7 @@ class TeamSummary:
         return bool(
             self.stalled_count
             or self.retire_count
+            or self.one_person_count
             or self.opened
             or self.resolved
             or self.levels_to_confirm
@@ -388,6 +399,8 @@ def team_summary(user, now):
         levels_to_confirm=levels_to_confirm(user).count(),
         plan_url=absolute(reverse("organization:index")),
         snooze_url=list_link(scope="managed", flag="snooze_requested"),
+        one_person=metrics.flagged(scope, rules.PERSON_DEPENDENT),
+        one_person_url=rule_link(rules.PERSON_DEPENDENT, scope="managed"),
     )
 
 

@@ -195,6 +195,9 @@ def test_manager_gets_the_summary_of_the_teams_they_manage(world):
     assert [f.operation.name for f in teams.stalled] == ["KYC checks"]
     assert teams.stalled[0].overdue == 20
     assert [f.operation.name for f in teams.retire_candidates] == ["Fax archive", "Invoice check"]
+    # the operations that depend on one person are listed, not only counted
+    assert [f.operation.name for f in teams.one_person] == ["Chargeback replies"]
+    assert teams.one_person_count == 1 and teams.one_person_hidden == 0
     assert digest.subject == "Your teams: 1 stalled in launch, 2 retire candidates"
 
 
@@ -315,6 +318,8 @@ def test_the_manager_email_shows_the_summary_in_both_parts(world, mailoutbox):
     for part in (text, html):
         assert "Your teams: Billing, Support" in part
         assert "KYC checks" in part and "Fax archive" in part
+        assert "Depends on one person" in part and "Chargeback replies" in part
+        assert "1 performer" in part
         assert "Risk review" not in part
         assert "−1" in part  # launch, week over week
         assert "9,000 JPY" in part
