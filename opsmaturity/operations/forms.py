@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.lib.formatting import lazy_percent
+from opsmaturity.lib.formatting import lazy_percent, listing
 from opsmaturity.lib.forms import SafeForm, SafeModelForm
 from opsmaturity.lib.people import PeopleChoiceField, PersonChoiceField, display_name
 from opsmaturity.lib.text import same_name
@@ -239,7 +239,7 @@ def _display(value):
 
 
 def _display_people(people):
-    return ", ".join(sorted(_display(p) for p in people)) or "—"
+    return listing(sorted(_display(p) for p in people)) or "—"
 
 
 class MoveForm(SafeForm):
