@@ -16,6 +16,7 @@ from opsmaturity.maturity.models import FlagKind
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
 
+from . import purposes
 from .models import MAX_MONEY, MAX_VOLUME, CriterionCheck, Operation, name_taken
 from .phases import Phase
 
@@ -172,6 +173,9 @@ class OperationForm(SafeModelForm):
             raise forms.ValidationError(
                 _("Write why this operation exists; white space alone is not a purpose.")
             )
+        if purposes.is_only_tradition(purpose):
+            raise forms.ValidationError(purposes.TRADITION_MESSAGE, code="tradition")
+        self.hints["purpose"] = purposes.hint(purpose)
         return purpose
 
     def clean(self):
