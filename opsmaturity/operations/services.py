@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opsmaturity.lib.clock import day_start
+from opsmaturity.lib.clock import day_start, today
 from opsmaturity.lib.concurrency import lock_current
 from opsmaturity.lib.text import same_name
 from opsmaturity.maturity.moves import IllegalMove, classify_move
@@ -65,19 +65,54 @@ def _saved_unless_name_taken(operation):
         raise ValidationError({"name": name_taken(operation.team, operation.name)}) from None
 
 
-def create_operation(*, by, performers=(), **fields):
-    """Record a new operation and the first line of its history."""
+def recorded_note(phase, since, imported=False):
+    """The first line of the history of an operation recorded as it already is."""
+    if not imported and phase == Phase.LAUNCH and (since is None or since >= today()):
+        return _("Recorded")
+    values = {"phase": Phase(phase).label, "date": (since or today()).isoformat()}
+    if imported:
+        return _("Recorded on import as already in %(phase)s since %(date)s") % values
+    return _("Recorded as already in %(phase)s since %(date)s") % values
+
+
+def since_error(since, launched_at):
+    """Why a "since" day cannot be, or "" (the create form and the import ask)."""
+    if since is None:
+        return ""
+    if since > today():
+        return _("It cannot have entered its phase in the future.")
+    if launched_at is not None and since < launched_at:
+        return _("It cannot have entered its phase before its launch day.")
+    return ""
+
+
+def create_operation(*, by, performers=(), since=None, imported=False, refresh=True, **fields):
+    """Record a new operation and the first line of its history.
+
+    ``since``, a local day, is when an operation that already runs in the real world
+    entered its phase (``phase`` among the fields, launch by default): its history
+    then begins with one transition "recorded as already in <phase> since <day>".
+    ``refresh=False`` leaves the flags to the caller, who refreshes a whole batch at once.
+    """
     operation = Operation(**fields)
     now = timezone.now()
-    operation.phase_entered_at = fields.get("phase_entered_at") or now
+    if since is not None and since < timezone.localdate(now):
+        operation.phase_entered_at = day_start(since)
+    else:
+        operation.phase_entered_at = fields.get("phase_entered_at") or now
     if operation.phase == Phase.LAUNCH:
         if operation.launched_at is None:
             operation.launched_at = timezone.localdate(operation.phase_entered_at)
-        elif operation.launched_at < timezone.localdate(operation.phase_entered_at):
+        elif since is None and operation.launched_at < timezone.localdate(
+            operation.phase_entered_at
+        ):
             # Recording an operation that has run for a while: its launch clock
             # started on its launch day, not today, or its stall would go unseen.
             operation.phase_entered_at = day_start(operation.launched_at)
     operation.full_clean()
+    error = since_error(since, operation.launched_at)
+    if error:
+        raise ValidationError({"phase_since": error})
     with transaction.atomic():
         _saved_unless_name_taken(operation)
         if performers:
@@ -88,11 +123,12 @@ def create_operation(*, by, performers=(), **fields):
             to_phase=operation.phase,
             by=by,
             at=operation.phase_entered_at,
-            note=_("Recorded"),
+            note=recorded_note(operation.phase, since, imported),
             monthly_cost=operation.monthly_cost,
             monthly_value=operation.monthly_value,
         )
-    refresh_flags(operation)
+    if refresh:
+        refresh_flags(operation)
     return operation
 
 
