@@ -132,7 +132,7 @@ def create_operation(*, by, performers=(), since=None, imported=False, refresh=T
     return operation
 
 
-def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=None):
+def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=None, refresh=True):
     """Move an operation to another phase: validate, record, update, in one transaction.
 
     Raises IllegalMove (or its NoteRequired) with a message for the user, and
@@ -161,12 +161,13 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
         )
     # Among others, this resolves every open flag of a retired operation: no rule
     # holds for one.
-    refresh_flags(current)
+    if refresh:
+        refresh_flags(current)
     operation.refresh_from_db()
     return transition
 
 
-def update_operation(operation, *, by, changes, expected_version, performers=None):
+def update_operation(operation, *, by, changes, expected_version, performers=None, refresh=True):
     """Save an edit unless someone else saved the operation since ``expected_version``.
 
     The row is locked for the check-and-write, so of two people saving at once
@@ -180,7 +181,8 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
         _saved_unless_name_taken(current)
         if performers is not None:
             current.performers.set(performers)
-    refresh_flags(current)
+    if refresh:
+        refresh_flags(current)
     return current
 
 
