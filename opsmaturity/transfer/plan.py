@@ -161,8 +161,8 @@ class People:
         return user
 
 
-def read_cells(table):
-    """(keys, unknown headers, [RowPlan with parsed values in .fields]), or FileRefused."""
+def check_headers(table):
+    """({position: column}, unknown headers), or FileRefused when a required one is missing."""
     positions, unknown = match_headers(table.header)
     keys = {column.key for column in positions.values()}
     missing = [c for c in REQUIRED if c.key not in keys]
@@ -171,6 +171,13 @@ def read_cells(table):
             _("The file has no column %(columns)s: the first row must hold the headers.")
             % {"columns": ", ".join(f"“{c.header()}”" for c in missing)}
         )
+    return positions, unknown
+
+
+def read_cells(table):
+    """(keys, unknown headers, [RowPlan with parsed values in .parsed]), or FileRefused."""
+    positions, unknown = check_headers(table)
+    keys = {column.key for column in positions.values()}
     rows = []
     for number, cells in table.rows:
         row = RowPlan(number=number, cells={})

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "transfer"
+
+urlpatterns = [
+    path("import/", views.import_start, name="import"),
+    path("import/<str:token>/", views.import_preview, name="preview"),
+    path("import/<str:token>/confirm/", views.import_confirm, name="confirm"),
+]
