@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from opsmaturity.lib.forms import EARLIEST_DATE, LATEST_DATE
 from opsmaturity.lib.text import CONTROL, normalize_name, visible
@@ -26,6 +27,9 @@ from opsmaturity.operations.models import MAX_MONEY, MAX_VOLUME
 from opsmaturity.operations.phases import Phase
 
 MAX_TEXT = 10_000
+# What a spreadsheet would read as the start of a formula: export neutralises it with
+# an apostrophe, which the import takes off (see export.py).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CellError(ValueError):
@@ -47,6 +51,8 @@ def as_text(value):
 
 def parse_text(value, max_length=MAX_TEXT):
     text = visible(as_text(value)).strip()
+    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_LEADS):
+        text = text[1:]
     if CONTROL.search(text):
         raise CellError(_("Remove the control characters (such as NUL) from this text."))
     if len(text) > max_length:
@@ -221,7 +227,10 @@ PEOPLE_SEPARATORS = re.compile(r"[,;、，；\n\r]+")
 
 def parse_person(value):
     """A username or an email, as written (the planner finds the person)."""
-    return unicodedata.normalize("NFKC", as_text(value)).strip()
+    text = unicodedata.normalize("NFKC", as_text(value)).strip()
+    if text.startswith("'") and text[1:].startswith(FORMULA_LEADS):
+        text = text[1:]
+    return text
 
 
 def parse_people(value):
@@ -318,6 +327,29 @@ COLUMNS = [
     Column("note", "note", "メモ", parse_text, lambda op: "", aliases=("備考",)),
 ]
 BY_KEY = {column.key: column for column in COLUMNS}
+# What each column holds, for the template's notes sheet.
+COLUMN_NOTES = {
+    "id": gettext_lazy(
+        "Leave empty for a new operation; the export fills it in to match on import."
+    ),
+    "name": gettext_lazy("The operation's name, unique in its team (case and spacing ignored)."),
+    "team": gettext_lazy("The team's name, as it is in Ops Maturity."),
+    "owner": gettext_lazy("Username or email of someone in the team; empty: you."),
+    "purpose": gettext_lazy("Why it exists, so anyone can judge whether it is still needed."),
+    "phase": gettext_lazy(
+        "launch, standardize, automate, cost_optimize or retire (or their labels)."
+    ),
+    "phase_since": gettext_lazy("The day it entered its phase, e.g. 2025-03-01 or 2025/03/01."),
+    "launched_on": gettext_lazy("The day it was launched."),
+    "performers": gettext_lazy(
+        "Usernames or emails of everyone who can run it, separated by , or ;"
+    ),
+    "runbook_url": gettext_lazy("Where the written workflow lives."),
+    "monthly_volume": gettext_lazy("How many times it runs a month (1,200 is fine)."),
+    "monthly_cost": gettext_lazy("What running it costs each month."),
+    "monthly_value": gettext_lazy("What it earns or protects each month."),
+    "note": gettext_lazy("Why, for a skip, a move back, retiring or reinstating."),
+}
 REQUIRED = [column for column in COLUMNS if column.required]
 
 

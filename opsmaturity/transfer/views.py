@@ -1,14 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from opsmaturity.operations.lists import filtered_operations
 from opsmaturity.teams import access
 
-from . import importing
-from .columns import BY_KEY
+from . import export, importing
+from .columns import BY_KEY, COLUMN_NOTES, COLUMNS
 from .forms import ConfirmForm, UploadForm
 from .models import ImportRecord, ImportStatus
 from .reading import FileRefused
@@ -116,3 +118,80 @@ def import_confirm(request, token):
         },
     )
     return redirect("transfer:preview", token=record.token)
+
+
+# --- out: the list as filtered, and the template -----------------------------------------
+
+
+def _xlsx_response(rows, filename, notes=None):
+    response = FileResponse(
+        export.xlsx_file(rows, notes),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    return response
+
+
+def _csv_response(chunks, filename):
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_safe
+def export_operations(request):
+    """The operations list exactly as filtered (its query string), as CSV or XLSX."""
+    _form, queryset = filtered_operations(request.user, request.GET)
+    stamp = timezone.localdate().isoformat()
+    rows = export.operation_rows(queryset)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx_response(rows, f"operations-{stamp}.xlsx")
+    return _csv_response(export.csv_chunks(rows), f"operations-{stamp}.csv")
+
+
+def _example_row(user):
+    team = access.managed_teams(user).first() or access.visible_teams(user).first()
+    cells = {
+        "id": "",
+        "name": _("Refund approvals"),
+        "team": team.name if team else "Billing",
+        "owner": user.username,
+        "purpose": _("Customers get their refund within two days."),
+        "phase": "standardize",
+        "phase_since": "2025-03-01",
+        "launched_on": "2025-01-10",
+        "performers": user.username,
+        "runbook_url": "https://wiki.example.com/refunds",
+        "monthly_volume": 320,
+        "monthly_cost": 340000,
+        "monthly_value": 900000,
+        "note": "",
+    }
+    return [export.neutralise(cells[column.key]) for column in COLUMNS]
+
+
+def _notes():
+    lines = [[_("Column"), _("Required"), _("What to write")]]
+    for column in COLUMNS:
+        lines.append(
+            [
+                f"{column.header_en} / {column.header_ja}",
+                _("yes") if column.required else "",
+                str(COLUMN_NOTES[column.key]),
+            ]
+        )
+    return lines
+
+
+@login_required
+@require_safe
+def import_template(request, fmt):
+    _require_importer(request)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    rows = [_example_row(request.user)]
+    if fmt == "xlsx":
+        return _xlsx_response(rows, "operations-template.xlsx", notes=_notes())
+    return _csv_response(export.csv_chunks(rows), "operations-template.csv")
