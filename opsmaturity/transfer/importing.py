@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from opsmaturity.lib.clock import day_start
 from opsmaturity.lib.concurrency import EditConflict
@@ -27,8 +28,16 @@ from .reading import FileRefused, read_table
 log = logging.getLogger(__name__)
 
 
+# Files with more rows than this are imported by a worker, with a progress bar.
+BACKGROUND_ROWS = 2000
+
+
 class ImportFailed(Exception):
     """Nothing was written; the message says why, for the person importing."""
+
+
+class AlreadyImported(ImportFailed):
+    """Someone (or a task run twice) imported this file already: nothing more to do."""
 
 
 def store_upload(user, name, data, language=""):
@@ -67,9 +76,14 @@ def run_import(record, user, fingerprint=None, progress=None):
     except FileRefused as exc:
         raise ImportFailed(str(exc)) from None
     if plan.errors:
+        count = len(plan.errors)
         raise ImportFailed(
-            _("The file has %(count)s errors: correct them and upload it again.")
-            % {"count": len(plan.errors)}
+            ngettext(
+                "The file has %(count)s error: correct it and upload the file again.",
+                "The file has %(count)s errors: correct them and upload the file again.",
+                count,
+            )
+            % {"count": count}
         )
     if fingerprint is not None and plan.fingerprint() != fingerprint:
         raise ImportFailed(

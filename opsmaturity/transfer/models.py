@@ -49,6 +49,7 @@ class ImportRecord(models.Model):
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     errors = models.PositiveIntegerField(_("errors"), default=0)
     message = models.TextField(_("message"), blank=True)
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

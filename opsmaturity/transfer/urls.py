@@ -10,4 +10,5 @@ urlpatterns = [
     path("export/", views.export_operations, name="export"),
     path("import/<str:token>/", views.import_preview, name="preview"),
     path("import/<str:token>/confirm/", views.import_confirm, name="confirm"),
+    path("import/<str:token>/progress/", views.import_progress, name="progress"),
 ]

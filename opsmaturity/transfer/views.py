@@ -1,15 +1,21 @@
+from celery.result import AsyncResult
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect
 
+from opsmaturity.celery import app as celery_app
+from opsmaturity.core.broker import BROKER_ERRORS, BrokerUnavailable, publish
+from opsmaturity.lib.forms import parse_id
 from opsmaturity.operations.lists import filtered_operations
 from opsmaturity.teams import access
 
-from . import export, importing
+from . import export, importing, tasks
 from .columns import BY_KEY, COLUMN_NOTES, COLUMNS
 from .forms import ConfirmForm, UploadForm
 from .models import ImportRecord, ImportStatus
@@ -87,9 +93,72 @@ def _preview_context(request, record):
 @require_safe
 def import_preview(request, token):
     record = _record_for(request, token)
+    if record.status == ImportStatus.RUNNING:
+        return render(request, "transfer/running.html", _progress_context(record))
     if record.status != ImportStatus.PREVIEWED:
         return render(request, "transfer/done.html", {"record": record})
-    return render(request, "transfer/preview.html", _preview_context(request, record))
+    context = _preview_context(request, record)
+    if record.message:
+        context["failure"] = record.message
+    return render(request, "transfer/preview.html", context)
+
+
+def _import_in_background(request, record, fingerprint):
+    """A large file: a worker imports it while the page shows its progress."""
+    claimed = ImportRecord.objects.filter(pk=record.pk, status=ImportStatus.PREVIEWED).update(
+        status=ImportStatus.RUNNING, message=""
+    )
+    if claimed:
+        try:
+            result = publish(tasks.import_file, record.pk, request.user.pk, fingerprint)
+        except BrokerUnavailable:
+            ImportRecord.objects.filter(pk=record.pk).update(status=ImportStatus.PREVIEWED)
+            record.refresh_from_db()
+            context = _preview_context(request, record)
+            context["failure"] = _(
+                "The importer cannot be reached right now, so nothing was imported. "
+                "Try again in a few minutes."
+            )
+            return render(request, "transfer/preview.html", context, status=503)
+        ImportRecord.objects.filter(pk=record.pk, status=ImportStatus.RUNNING).update(
+            task_id=result.id or ""
+        )
+    return redirect("transfer:preview", token=record.token)
+
+
+# How many polls without news from a worker before the page says none seems to run.
+POLL_LIMIT = 60  # about a minute at one poll a second
+
+
+def _progress_context(record, polls=0):
+    done, waiting = 0, True
+    if record.task_id:
+        try:
+            result = AsyncResult(record.task_id, app=celery_app)
+            info = result.info if result.state == "PROGRESS" else None
+        except BROKER_ERRORS:
+            info = None
+        if isinstance(info, dict):
+            done, waiting = min(int(info.get("done") or 0), record.rows), False
+    return {
+        "record": record,
+        "done": done,
+        "percent": int(100 * done / record.rows) if record.rows else 0,
+        "waiting": waiting,
+        "poll": polls,
+        "no_worker": waiting and polls >= POLL_LIMIT,
+    }
+
+
+@login_required
+@require_safe
+def import_progress(request, token):
+    """Polled by the page while a worker imports: the bar, then the result page."""
+    record = _record_for(request, token)
+    if record.status != ImportStatus.RUNNING:
+        return HttpResponseClientRedirect(reverse("transfer:preview", args=[record.token]))
+    polls = (parse_id(request.GET.get("poll")) or 0) + 1
+    return render(request, "transfer/_progress.html", _progress_context(record, polls))
 
 
 @login_required
@@ -100,6 +169,8 @@ def import_confirm(request, token):
         return redirect("transfer:preview", token=record.token)
     form = ConfirmForm(request.POST)
     fingerprint = form.cleaned_data["fingerprint"] if form.is_valid() else ""
+    if record.rows > importing.BACKGROUND_ROWS:
+        return _import_in_background(request, record, fingerprint)
     try:
         importing.run_import(record, request.user, fingerprint=fingerprint)
     except importing.ImportFailed as exc:

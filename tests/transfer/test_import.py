@@ -75,7 +75,7 @@ def test_a_file_with_errors_imports_nothing(people):
     record = importing.store_upload(
         people["manager"], "ops.csv", csv_bytes([row(), row("X", owner="ghost")])
     )
-    with pytest.raises(importing.ImportFailed, match="1 errors"):
+    with pytest.raises(importing.ImportFailed, match="1 error: correct it"):
         importing.run_import(record, people["manager"])
     assert not Operation.objects.exists()
 
