@@ -149,6 +149,7 @@ def _write(row, user):
             since=row.since,
             imported=True,
             refresh=False,
+            validate_constraints=False,  # names checked by the plan; the database backs it
             **row.fields,
         )
     if row.action != UPDATE:
