@@ -10,6 +10,7 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("ops/", include("opsmaturity.transfer.urls")),
     path("ops/", include("opsmaturity.operations.urls")),
     path("dashboard/", include("opsmaturity.dashboard.urls")),
     path("maturity/", include("opsmaturity.maturity.urls")),

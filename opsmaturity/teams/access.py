@@ -12,6 +12,8 @@ everything. Every signed-in person may read every operation and the team plan.
   their own) and keeps their plans; any manager keeps the shared skill catalogue;
   the managers of a team keep its roles; staff keep the organisation-wide ones.
 - A weekly digest is previewed by its reader, or by staff for anyone.
+- A spreadsheet is imported by staff into any team, by a manager into their teams;
+  anyone signed in may export what the list shows them.
 
 The questions take plain objects and look only at their ids (``team_id``,
 ``user_id``), so this module imports no other app. A person's roles are read once
@@ -110,6 +112,19 @@ def can_move(user, operation, to_phase):
 def move_targets(user, operation, phases):
     """The phases, of ``phases`` in order, a person may move the operation to."""
     return [p for p in phases if p != operation.phase and can_move(user, operation, p)]
+
+
+# --- import and export ------------------------------------------------------------------
+
+
+def can_import(user):
+    """Bring a spreadsheet in: staff for any team, managers for the teams they manage."""
+    return user.is_authenticated and (user.is_staff or bool(managed_team_ids(user)))
+
+
+def may_import_to(user, team_id):
+    """Whether an import may create, change or move operations into or out of a team."""
+    return user.is_staff or team_id in managed_team_ids(user)
 
 
 # --- the team plan ---------------------------------------------------------------------

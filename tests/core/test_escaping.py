@@ -146,6 +146,12 @@ NOT_PAGES = {
     "maturity:check-team": "publishes a scan; answers with the check's state only",
     "maturity:check-status": "a scan task's state: no user text",
     "organization:requirement_remove": "answers with the partial of requirement_set (walked)",
+    # an uploaded file's own text, walked with hostile files in tests/transfer/test_escaping.py
+    "transfer:import": "walked in tests/transfer/test_escaping.py",
+    "transfer:preview": "walked in tests/transfer/test_escaping.py",
+    "transfer:confirm": "walked in tests/transfer/test_escaping.py",
+    "transfer:export": "streamed CSV/XLSX, checked for formulas in tests/transfer/test_export.py",
+    "transfer:template": "a fixed example row (tests/transfer/test_export.py)",
 }
 
 
