@@ -164,8 +164,14 @@ def invite(team, email, *, role, by):
                 _renew(existing, role=role, by=by)
                 invitation, result = existing, RESENT
             else:
+                now = timezone.now()
                 invitation = Invitation.objects.create(
-                    team=current, email=email, role=role, invited_by=by, expires_at=expiry()
+                    team=current,
+                    email=email,
+                    role=role,
+                    invited_by=by,
+                    sent_at=now,
+                    expires_at=expiry(now),
                 )
                 result = SENT
             team_services.record(current, ChangeKind.INVITED, by, email=email, to_role=role)
