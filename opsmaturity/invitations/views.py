@@ -139,9 +139,8 @@ def resend(request, pk):
         messages.error(request, str(exc))
     else:
         if sent:
-            messages.success(
-                request, _("Invitation sent again to %(who)s.") % {"who": invitation.email}
-            )
+            text = _("The invitation to %(who)s is sent again, with a new link.")
+            messages.success(request, text % {"who": invitation.email})
         else:
             messages.error(request, _("The email could not be sent; try again later."))
     return redirect("teams:detail", pk=invitation.team_id)

@@ -71,7 +71,7 @@ ROLE_ERRORS = {
 
 class AddMemberForm(SafeForm):
     person = PersonChoiceField(
-        label=_("Person"),
+        label=_("Person to add"),
         queryset=User.objects.none(),
         widget=QuickSelect,
         error_messages={

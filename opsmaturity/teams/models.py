@@ -106,7 +106,7 @@ class MembershipChange(AppendOnly, models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("by"),
+        verbose_name=_("changed by"),
     )
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
