@@ -15,7 +15,7 @@ everything. Every signed-in person may read every operation and the team plan.
 - Teams: staff create, rename and archive them; a team's page is read by its people
   and staff; its managers (and staff) add and remove people, set their roles and
   invite (as member or manager). Nobody raises their own role; an archived team
-  takes no new operations, roles or invitations.
+  takes no new operations nor invitations (it keeps its operations, people and plan).
 
 The questions take plain objects and look only at their ids (``team_id``,
 ``user_id``), so this module imports no other app. A person's roles are read once
@@ -138,8 +138,8 @@ def can_create_roles(user):
 def role_teams(user):
     """Teams for which a person may keep roles: all for staff."""
     if user.is_staff:
-        return Team.objects.filter(archived_at__isnull=True)
-    return managed_teams(user).filter(archived_at__isnull=True)
+        return Team.objects.all()
+    return managed_teams(user)
 
 
 def managed_people(user):
@@ -208,7 +208,7 @@ def can_manage_members(user, team):
 
 def can_set_role(user, membership, role):
     """A team's managers set roles; nobody raises their own (staff neither)."""
-    if not can_manage_members(user, membership.team):
+    if not manages_team(user, membership.team_id):
         return False
     raises = ROLE_RANK.get(role, 0) > ROLE_RANK.get(membership.role, 0)
     return not (membership.user_id == user.pk and raises)

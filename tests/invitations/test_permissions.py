@@ -1,6 +1,7 @@
 """Every view of invitations that changes data, against every role. One table."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
@@ -113,3 +114,24 @@ def test_the_invitation_section_is_for_the_teams_managers(client, world):
     response = client.get(url)
     assert [i.email for i in response.context["invitations"]] == ["pending@example.com"]
     assert "Waiting for an answer" in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["anonymous", "outsider", "member", "manager", "staff"])
+def test_accepting_makes_an_account_only_for_someone_signed_out(client, world, role):
+    """The link's form makes a new account; anyone signed in is asked to sign out
+    (unless the invitation names their own address), and nothing changes."""
+    from tests.invitations.helpers import link_in, path_of
+
+    services.resend(world["invitation"], by=world["users"]["manager"])
+    url = path_of(link_in(mail.outbox[-1]))
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    password = "a-long-and-unusual-passphrase"
+    data = {"first_name": "Pat", "password1": password, "password2": password}
+    response = client.post(url, data)
+    made = get_user_model().objects.filter(email="pending@example.com").exists()
+    if role == "anonymous":
+        assert response.status_code == 302 and made
+    else:
+        assert response.status_code == 200 and not made
+        assert Invitation.objects.get().accepted_at is None

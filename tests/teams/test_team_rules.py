@@ -148,3 +148,25 @@ def test_adding_someone_already_in_the_team_says_so(client, team, manager, membe
     )
     assert response.status_code == 200
     assert response.context["form"].errors["person"]
+
+
+def test_the_team_page_runs_the_same_queries_for_3_or_30_people(client, team, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from opsmaturity.invitations import services as invitations
+
+    def count():
+        client.force_login(manager)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("teams:detail", args=[team.pk])).status_code == 200
+        return len(queries)
+
+    for n in range(2):
+        services.add_member(team, person=UserFactory(), role=Role.MEMBER, by=manager)
+        invitations.invite(team, f"few{n}@example.com", role=Role.MEMBER, by=manager)
+    few = count()
+    for n in range(27):
+        services.add_member(team, person=UserFactory(), role=Role.MEMBER, by=manager)
+        invitations.invite(team, f"many{n}@example.com", role=Role.MEMBER, by=manager)
+    assert count() == few
