@@ -5,7 +5,9 @@ teams.services makes the change and records it, teams.access answers who may."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -111,6 +113,24 @@ def render_team(request, team, status=200, **forms):
     return render(request, "teams/detail.html", team_context(request, team, **forms), status=status)
 
 
+def _swapped(request):
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def people_answer(request, team, *, notice=None, error=None, add_form=None):
+    """What a change to the team's people answers to htmx: the people section, with the
+    notice or the error in it, and the history, swapped out of band. (A plain form post
+    gets the page again: a redirect after a change, the page with the message if not.)"""
+    # The change may have been to the person's own role: ask their roles afresh.
+    if hasattr(request.user, "_team_roles"):
+        del request.user._team_roles
+    forms = {"add_form": add_form} if add_form is not None else {}
+    context = {**team_context(request, team, **forms), "notice": notice, "error": error}
+    people = render_to_string("teams/detail.html#people", context, request)
+    history = render_to_string("teams/detail.html#history", {**context, "oob": True}, request)
+    return HttpResponse(people + history)
+
+
 @login_required
 @require_POST
 def team_rename(request, pk):
@@ -153,12 +173,16 @@ def member_add(request, pk):
         except services.TeamRuleError as exc:
             form.add_error("person", str(exc))
         else:
-            messages.success(
-                request,
-                _("%(person)s is now in the team as %(role)s.")
-                % {"person": display_name(person), "role": Role(role).label.lower()},
-            )
+            notice = _("%(person)s is now in the team as %(role)s.") % {
+                "person": display_name(person),
+                "role": Role(role).label.lower(),
+            }
+            if _swapped(request):
+                return people_answer(request, team, notice=notice)
+            messages.success(request, notice)
             return redirect("teams:detail", pk=team.pk)
+    if _swapped(request):
+        return people_answer(request, team, add_form=form)
     return render_team(request, team, add_form=form)
 
 
@@ -184,14 +208,18 @@ def member_role(request, pk, membership_pk):
             except services.TeamRuleError as exc:
                 form.add_error("role", str(exc))
             else:
-                messages.success(
-                    request,
-                    _("%(person)s is now a %(role)s of the team.")
-                    % {"person": display_name(membership.user), "role": Role(role).label.lower()},
-                )
+                notice = _("%(person)s is now a %(role)s of the team.") % {
+                    "person": display_name(membership.user),
+                    "role": Role(role).label.lower(),
+                }
+                if _swapped(request):
+                    return people_answer(request, team, notice=notice)
+                messages.success(request, notice)
                 return redirect("teams:detail", pk=team.pk)
-    for error in form.errors.get("role", []):
-        messages.error(request, error)
+    error = " ".join(form.errors.get("role", []))
+    if _swapped(request):
+        return people_answer(request, team, error=error)
+    messages.error(request, error)
     return render_team(request, team, role_form=form)
 
 
@@ -203,11 +231,13 @@ def member_remove(request, pk, membership_pk):
     try:
         services.remove_member(membership, by=request.user)
     except services.TeamRuleError as exc:
+        if _swapped(request):
+            return people_answer(request, team, error=str(exc))
         # Said on the page, which is shown again as it is: nothing changed.
         messages.error(request, str(exc))
         return render_team(request, team)
-    messages.success(
-        request,
-        _("%(person)s is no longer in the team.") % {"person": display_name(membership.user)},
-    )
+    notice = _("%(person)s is no longer in the team.") % {"person": display_name(membership.user)}
+    if _swapped(request):
+        return people_answer(request, team, notice=notice)
+    messages.success(request, notice)
     return redirect("teams:detail", pk=team.pk)

@@ -60,4 +60,15 @@ def test_a_manager_invites_and_the_invitee_lands_in_the_team(
     expect(page.locator("#people strong", has_text="Noa Nakamura")).to_be_visible()
     expect(page.locator("#invitations").get_by_text("No invitation waiting.")).to_be_visible()
     expect(page.get_by_text("Noa Nakamura joined by invitation, as Manager.")).to_be_visible()
+    # and makes them a member, in place (htmx): the section and the history change
+    noa = Membership.objects.get(team=team, user__email="noa@example.com")
+    page.evaluate("() => { window.notReloaded = true; }")
+    page.locator(f"#role-{noa.pk}").select_option("member")
+    page.locator(f"#role-{noa.pk}").locator("xpath=..").get_by_role("button", name="Set").click()
+    expect(page.get_by_text("Noa Nakamura is now a member of the team.")).to_be_visible()
+    expect(
+        page.get_by_text("Mika Morita changed Noa Nakamura from Manager to Member.")
+    ).to_be_visible()
+    assert Membership.objects.get(pk=noa.pk).role == Role.MEMBER
+    assert page.evaluate("() => window.notReloaded === true")
     invitee.close()

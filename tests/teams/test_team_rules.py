@@ -170,3 +170,44 @@ def test_the_team_page_runs_the_same_queries_for_3_or_30_people(client, team, ma
         services.add_member(team, person=UserFactory(), role=Role.MEMBER, by=manager)
         invitations.invite(team, f"many{n}@example.com", role=Role.MEMBER, by=manager)
     assert count() == few
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_htmx_swaps_the_people_and_the_history_in_place(client, team, manager, member):
+    theirs = Membership.objects.get(user=member, team=team)
+    client.force_login(manager)
+    response = client.post(
+        reverse("teams:member_role", args=[team.pk, theirs.pk]), {"role": Role.MANAGER}, **HTMX
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.startswith('\n<section class="card" id="people"')
+    assert "Ann Lee is now a manager of the team." in html
+    assert 'id="history" aria-labelledby="history-h" hx-swap-oob="true"' in html
+    assert "Mika Morita changed Ann Lee from Member to Manager." in html
+    assert "<html" not in html
+
+
+def test_htmx_is_told_of_a_refusal_in_the_section(client, team, manager):
+    own = Membership.objects.get(user=manager, team=team)
+    client.force_login(manager)
+    response = client.post(reverse("teams:member_remove", args=[team.pk, own.pk]), **HTMX)
+    assert response.status_code == 200
+    assert "at least one manager" in response.content.decode()
+    assert Membership.objects.filter(pk=own.pk).exists()
+
+
+def test_stepping_down_by_htmx_shows_the_section_as_a_member_sees_it(client, team, manager, member):
+    theirs = Membership.objects.get(user=member, team=team)
+    own = Membership.objects.get(user=manager, team=team)
+    client.force_login(manager)
+    client.post(reverse("teams:member_role", args=[team.pk, theirs.pk]), {"role": Role.MANAGER})
+    response = client.post(
+        reverse("teams:member_role", args=[team.pk, own.pk]), {"role": Role.MEMBER}, **HTMX
+    )
+    html = response.content.decode()
+    assert "Mika Morita is now a member of the team." in html
+    assert "Add to the team" not in html and "teams:member_remove" not in html
+    assert f"/teams/{team.pk}/members/" not in html
