@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from opsmaturity.teams.models import Membership, Role
 from tests.browser.conftest import sign_in
+from tests.browser.test_accessibility import AXE, violations
 from tests.invitations.helpers import link_in, path_of
 from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
@@ -34,6 +35,8 @@ def test_a_manager_invites_and_the_invitee_lands_in_the_team(
     expect(page.get_by_text("This is not an email address: not-an-address")).to_be_visible()
     expect(page.locator("#invitations").get_by_text("noa@example.com")).to_be_visible()
     screenshot(page, "team-invited")
+    if AXE.exists():
+        assert violations(page) == []
 
     link = path_of(link_in(mail.outbox[0]))
     invitee = browser.new_context(viewport={"width": 390, "height": 844})
@@ -45,6 +48,8 @@ def test_a_manager_invites_and_the_invitee_lands_in_the_team(
     guest.locator("#id_password1").fill("a-long-and-unusual-passphrase")
     guest.get_by_label("The same password again").fill("a-long-and-unusual-passphrase")
     screenshot(guest, "invitation-accept-phone")
+    if AXE.exists():
+        assert violations(guest) == []
     guest.get_by_role("button", name="Join the team").click()
     expect(guest.get_by_text("Welcome! You are in Billing.")).to_be_visible()
     expect(guest.get_by_role("heading", name="Billing", level=1)).to_be_visible()
