@@ -4,7 +4,7 @@ teams.services makes the change and records it, teams.access answers who may."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -55,7 +55,9 @@ def team_list(request):
         managers=Count("memberships", filter=Q(memberships__role=Role.MANAGER), distinct=True),
     )
     mine = access.team_roles(user)
-    rows = [(team, mine.get(team.pk)) for team in teams.order_by("archived_at", "name")]
+    # Active teams first, on every database (PostgreSQL sorts NULLs last, SQLite first).
+    order = (F("archived_at").asc(nulls_first=True), "name")
+    rows = [(team, mine.get(team.pk)) for team in teams.order_by(*order)]
     context = {"rows": rows, "form": form}
     return render(request, "teams/list.html", context)
 

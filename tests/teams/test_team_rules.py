@@ -211,3 +211,12 @@ def test_stepping_down_by_htmx_shows_the_section_as_a_member_sees_it(client, tea
     assert "Mika Morita is now a member of the team." in html
     assert "Add to the team" not in html and "teams:member_remove" not in html
     assert f"/teams/{team.pk}/members/" not in html
+
+
+def test_archived_teams_come_last_in_the_list(client, staff):
+    for name in ("Alpha", "Beta", "Gamma"):
+        services.create_team(name=name, by=staff)
+    services.set_archived(Team.objects.get(name="Alpha"), archived=True, by=staff)
+    client.force_login(staff)
+    rows = client.get(reverse("teams:list")).context["rows"]
+    assert [team.name for team, _role in rows] == ["Beta", "Gamma", "Alpha"]
