@@ -16,6 +16,8 @@ urlpatterns = [
     path("maturity/", include("opsmaturity.maturity.urls")),
     path("digests/", include("opsmaturity.digests.urls")),
     path("team-plan/", include("opsmaturity.organization.urls")),
+    path("teams/", include("opsmaturity.teams.urls")),
+    path("invitations/", include("opsmaturity.invitations.urls")),
     path("admin/", admin.site.urls),
 ]
 
