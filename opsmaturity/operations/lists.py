@@ -92,5 +92,5 @@ def filtered_operations(user, params):
 def page_rows(queryset):
     """What the table shows of each row, in a constant number of queries."""
     return with_performer_count(
-        queryset.select_related("team", "owner").prefetch_related(open_flags_prefetch())
+        queryset.select_related("team", "owner__profile").prefetch_related(open_flags_prefetch())
     )
