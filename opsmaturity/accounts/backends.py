@@ -64,3 +64,16 @@ class UsernameOrEmailBackend(ModelBackend):
         except get_user_model().DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+def forget_failures_of_the_address(sender, request, user, **kwargs):
+    """A sign-in by email starts that address's count over too (AXES_RESET_ON_SUCCESS):
+    django-axes itself starts over only the count of the account's username."""
+    from axes.handlers.proxy import AxesProxyHandler
+    from django.conf import settings
+
+    if request is None or not getattr(settings, "AXES_RESET_ON_SUCCESS", False):
+        return
+    typed = axes_username(request)
+    if looks_like_email(typed) and typed != user.get_username():
+        AxesProxyHandler.get_implementation().reset_user_attempts(request, {"username": typed})
