@@ -9,6 +9,7 @@ from opsmaturity.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=SignInForm),

@@ -8,7 +8,7 @@ an email and a flag's reason write the same number the same way.
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.functional import lazy
 
 EMPTY = "—"
@@ -20,6 +20,13 @@ def _decimal(value):
     except (InvalidOperation, TypeError, ValueError):
         return None
     return number if number.is_finite() else None
+
+
+def day(value):
+    """A date as every page writes it (DATE_FORMAT of the language): "Dec. 30, 2026"."""
+    if value in (None, ""):
+        return EMPTY
+    return date_format(value, "DATE_FORMAT")
 
 
 def grouped(value):
