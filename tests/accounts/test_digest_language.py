@@ -114,3 +114,19 @@ def test_the_preview_speaks_the_readers_language(client):
     client.force_login(user)
     page = client.get("/digests/preview/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "今週" in page
+
+
+def test_the_digest_preferences_say_an_empty_zone_follows_the_profile(client, settings):
+    settings.LANGUAGE_CODE = "en"
+    user = reader("kenji", time_zone="Asia/Tokyo")
+    client.force_login(user)
+    page = client.get("/digests/preferences/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "empty for your profile&#x27;s, Asia/Tokyo" in page
+    other = reader("emma")
+    client.force_login(other)
+    page = client.get("/digests/preferences/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "empty for the installation&#x27;s, UTC" in page
+    ja = reader("yui", language="ja", time_zone="Asia/Tokyo")
+    client.force_login(ja)
+    page = client.get("/digests/preferences/").content.decode()
+    assert "プロフィールの設定（Asia/Tokyo）" in page

@@ -218,3 +218,29 @@ def test_a_password_is_taken_as_typed(client, mika):
 def test_changing_a_password_needs_sign_in(client):
     response = client.get(reverse("password_change"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_a_new_password_signs_out_the_other_devices(client, mika, mailoutbox):
+    from django.test import Client
+
+    elsewhere = Client()
+    elsewhere.force_login(mika)
+    assert elsewhere.get(reverse("accounts:profile")).status_code == 200
+    client.force_login(mika)
+    client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert client.get(reverse("accounts:profile")).status_code == 200, "here: still signed in"
+    assert elsewhere.get(reverse("accounts:profile")).status_code == 302, "elsewhere: signed out"
+
+
+def test_a_reset_signs_out_every_session(client, mika, mailoutbox):
+    from django.test import Client
+
+    elsewhere = Client()
+    elsewhere.force_login(mika)
+    ask_for_reset(client, "mika@example.com")
+    set_url = client.get(reset_link(mailoutbox[0]), follow=True).redirect_chain[-1][0]
+    client.post(set_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert elsewhere.get(reverse("accounts:profile")).status_code == 302
