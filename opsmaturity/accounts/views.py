@@ -20,7 +20,8 @@ def profile(request):
     if request.method == "POST" and form.is_valid():
         saved = services.update_profile(request.user, **form.cleaned_data)
         # the message in the language just chosen, as the next page will be
-        with translation.override(saved.language or request.LANGUAGE_CODE):
+        language = saved.language or translation.get_language_from_request(request)
+        with translation.override(language):
             messages.success(request, _("Your profile is saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form, "zones": zone_names()})

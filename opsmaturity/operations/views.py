@@ -43,7 +43,7 @@ def checklist(operation):
         c.criterion_id: c
         for c in CriterionCheck.objects.current()
         .filter(operation=operation, criterion__phase=operation.phase)
-        .select_related("checked_by")
+        .select_related("checked_by__profile")
     }
     criteria = PhaseCriterion.objects.filter(phase=operation.phase, is_active=True)
     return [(criterion, checks.get(criterion.pk)) for criterion in criteria]

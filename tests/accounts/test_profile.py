@@ -201,3 +201,24 @@ def test_the_signed_in_persons_profile_costs_no_extra_query(client, member):
         client.get(URL)
     profile_queries = [q["sql"] for q in queries if "accounts_profile" in q["sql"]]
     assert len(profile_queries) == 1 and "auth_user" in profile_queries[0]
+
+
+def test_people_are_named_as_they_chose_on_the_team_plan(client, member, manager, team):
+    from opsmaturity.organization.models import SkillLevel
+    from tests.organization.factories import SkillFactory
+
+    ProfileFactory(user=member, display_name="Annie")
+    SkillLevel.objects.create(user=member, skill=SkillFactory(name="SQL"), proposed_level=3)
+    client.force_login(manager)
+    for name in ("organization:index", "organization:team_gap"):
+        args = [team.pk] if name == "organization:team_gap" else []
+        page = client.get(reverse(name, args=args)).content.decode()
+        assert "Annie" in page, name
+
+
+def test_clearing_the_language_says_saved_in_the_browsers_language(client, member):
+    ProfileFactory(user=member, language="ja")
+    client.force_login(member)
+    response = save(client, language="")
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="en">' in page
