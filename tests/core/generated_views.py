@@ -12,6 +12,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from opsmaturity.accounts.forms import PasswordChangeForm, PasswordResetForm, ProfileForm
 from opsmaturity.digests import tokens
 from opsmaturity.digests.forms import PreferencesForm
 from opsmaturity.invitations.models import Invitation
@@ -53,7 +54,7 @@ from tests.organization.factories import (
     SkillFactory,
     role_needing,
 )
-from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
 MISSING_ID = 987654
 
@@ -317,6 +318,28 @@ APP_SPECS = [
         lambda w: [url("digests:preferences")],
         lambda w: PreferencesForm(),
         lambda w: {"mode": "always", "time_zone": "Asia/Tokyo"},
+    ),
+    spec(
+        "profile",
+        lambda w: [url("accounts:profile")],
+        lambda w: ProfileForm(),
+        lambda w: {"display_name": "Mika M.", "language": "ja", "time_zone": "Asia/Tokyo"},
+    ),
+    spec(
+        "password-change",
+        lambda w: [url("password_change")],
+        lambda w: PasswordChangeForm(w.users["member"]),
+        lambda w: {
+            "old_password": PASSWORD,
+            "new_password1": "a-long-enough-passphrase-42",
+            "new_password2": "a-long-enough-passphrase-42",
+        },
+    ),
+    spec(
+        "password-reset",
+        lambda w: [url("password_reset")],
+        lambda w: PasswordResetForm(),
+        lambda w: {"email": "member@example.com"},
     ),
     spec(
         "digest-unsubscribe",
