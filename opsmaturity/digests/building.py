@@ -116,6 +116,9 @@ class TeamSummary:
     levels_to_confirm: int = 0
     plan_url: str = ""
     snooze_url: str = ""
+    # Operations whose owner left (maturity.rules.OWNER_LEFT), with where to reassign them.
+    owner_left: list = field(default_factory=list)
+    owner_left_url: str = ""
 
     @property
     def team_names(self):
@@ -128,6 +131,14 @@ class TeamSummary:
     @property
     def retire_count(self):
         return self.counts[FlagKind.UNJUSTIFIED]
+
+    @property
+    def owner_left_count(self):
+        return self.counts.get(FlagKind.OWNER_LEFT, 0)
+
+    @property
+    def owner_left_hidden(self):
+        return max(self.owner_left_count - len(self.owner_left), 0)
 
     @property
     def snooze_requests(self):
@@ -151,6 +162,7 @@ class TeamSummary:
         return bool(
             self.stalled_count
             or self.retire_count
+            or self.owner_left_count
             or self.opened
             or self.resolved
             or self.levels_to_confirm
@@ -230,6 +242,15 @@ def _team_headline(teams, first):
                 teams.stalled_count,
             )
             % {"count": teams.stalled_count}
+        )
+    if teams.owner_left_count:
+        news.append(
+            ngettext(
+                "%(count)d whose owner left",
+                "%(count)d whose owner left",
+                teams.owner_left_count,
+            )
+            % {"count": teams.owner_left_count}
         )
     if teams.retire_count:
         news.append(
@@ -408,6 +429,8 @@ def team_summary(user, now):
         levels_to_confirm=levels_to_confirm(user).count(),
         plan_url=absolute(reverse("organization:index")),
         snooze_url=list_link(scope="managed", flag="snooze_requested"),
+        owner_left=metrics.flagged(scope, rules.OWNER_LEFT),
+        owner_left_url=rule_link(rules.OWNER_LEFT, scope="managed"),
     )
 
 

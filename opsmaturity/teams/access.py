@@ -12,6 +12,10 @@ everything. Every signed-in person may read every operation and the team plan.
   their own) and keeps their plans; any manager keeps the shared skill catalogue;
   the managers of a team keep its roles; staff keep the organisation-wide ones.
 - A weekly digest is previewed by its reader, or by staff for anyone.
+- People who leave: staff, or a manager of one of the person's teams, sees the people
+  list, deactivates the person (never themselves, and a manager never staff) and
+  reassigns their operations (each one only where they may reassign its owner);
+  only staff reactivate someone who left.
 
 The questions take plain objects and look only at their ids (``team_id``,
 ``user_id``), so this module imports no other app. A person's roles are read once
@@ -187,6 +191,44 @@ def plannable_people(user):
 
 def can_preview_digest(user, person_id):
     return user.is_staff or person_id == user.pk
+
+
+# --- people who leave -------------------------------------------------------------------
+
+
+def can_see_people(user):
+    """The people list: staff, and managers (who see the people of their teams)."""
+    return is_manager(user)
+
+
+def visible_people(user):
+    """The people a person sees on the people list: everyone for staff, else the
+    people of the teams they manage."""
+    people = get_user_model().objects.all()
+    if user.is_staff:
+        return people
+    return people.filter(pk__in=managed_people(user))
+
+
+def can_offboard(user, person):
+    """Deactivate someone: staff, or a manager of one of their teams; never oneself,
+    and a manager who is not staff never deactivates staff."""
+    if not user.is_authenticated or person.pk == user.pk:
+        return False
+    if user.is_staff:
+        return True
+    return not person.is_staff and manages_person(user, person.pk)
+
+
+def can_reactivate(user, person):
+    """Bring back someone who left: staff only, and never oneself."""
+    return user.is_authenticated and user.is_staff and person.pk != user.pk
+
+
+def can_reassign_from(user, person):
+    """Open the page that hands one person's operations over to others (each operation
+    then asks can_manage_operation)."""
+    return user.is_authenticated and (user.is_staff or manages_person(user, person.pk))
 
 
 # --- the admin ---------------------------------------------------------------------------
