@@ -84,12 +84,12 @@ def people(request):
         ),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
+    rights = access.people_rights(request.user, page.object_list)
     for person in page.object_list:
-        person.may_leave = person.is_active and access.can_offboard(request.user, person)
-        person.may_return = not person.is_active and access.can_reactivate(request.user, person)
-        person.may_reassign = bool(person.owned or person.performed) and (
-            access.can_reassign_from(request.user, person)
-        )
+        may_leave, may_return, may_reassign = rights[person.pk]
+        person.may_leave = person.is_active and may_leave
+        person.may_return = not person.is_active and may_return
+        person.may_reassign = bool(person.owned or person.performed) and may_reassign
         person.last_event = person.events[0] if person.events else None
     context = {"filters": form, "page": page}
     return render_page_or_partial(request, "offboarding/people.html", "results", context)

@@ -213,11 +213,15 @@ def visible_people(user):
 def can_offboard(user, person):
     """Deactivate someone: staff, or a manager of one of their teams; never oneself,
     and a manager who is not staff never deactivates staff."""
+    return _may_offboard(user, person, lambda: manages_person(user, person.pk))
+
+
+def _may_offboard(user, person, manages):
     if not user.is_authenticated or person.pk == user.pk:
         return False
     if user.is_staff:
         return True
-    return not person.is_staff and manages_person(user, person.pk)
+    return not person.is_staff and manages()
 
 
 def can_reactivate(user, person):
@@ -229,6 +233,26 @@ def can_reassign_from(user, person):
     """Open the page that hands one person's operations over to others (each operation
     then asks can_manage_operation)."""
     return user.is_authenticated and (user.is_staff or manages_person(user, person.pk))
+
+
+def people_rights(user, people):
+    """{person id: (can_offboard, can_reactivate, can_reassign_from)} for a page of
+    people, in at most one query."""
+    managed = set()
+    if not user.is_staff and managed_team_ids(user):
+        managed = set(
+            Membership.objects.filter(
+                team_id__in=managed_team_ids(user), user_id__in=[p.pk for p in people]
+            ).values_list("user_id", flat=True)
+        )
+    return {
+        p.pk: (
+            _may_offboard(user, p, lambda p=p: p.pk in managed),
+            can_reactivate(user, p),
+            user.is_staff or p.pk in managed,
+        )
+        for p in people
+    }
 
 
 # --- the admin ---------------------------------------------------------------------------
