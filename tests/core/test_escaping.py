@@ -125,6 +125,16 @@ def visits(w):
         ),
         Visit("organization:plan_create", params={"user": w.member.pk, "skill": skill.pk}),
         Visit("organization:plan_edit", (w["plan"].pk,)),
+        Visit("offboarding:people"),
+        Visit("offboarding:people", params={"q": PAYLOADS["operation.name"][:60]}, htmx=True),
+        Visit("offboarding:leave", (w.member.pk,)),
+        Visit("offboarding:reassign", (w.member.pk,)),
+        Visit(
+            "offboarding:reassign",
+            (w.member.pk,),
+            method="post",
+            data={"all_owner": PAYLOADS["operation.name"], f"owner-{op.pk}": "x"},
+        ),
         # last: confirming changes the gap (a second confirmation is told it changed)
         Visit(
             "organization:level_confirm",
@@ -146,6 +156,7 @@ NOT_PAGES = {
     "maturity:check-team": "publishes a scan; answers with the check's state only",
     "maturity:check-status": "a scan task's state: no user text",
     "organization:requirement_remove": "answers with the partial of requirement_set (walked)",
+    "offboarding:reactivate": "POST only; redirects to the people list (walked)",
 }
 
 
@@ -246,6 +257,9 @@ REFUSED = {
         "organization:role_edit",
         "organization:requirement_set",
         "organization:level_confirm",
+        "offboarding:people",  # managers and staff
+        "offboarding:leave",
+        "offboarding:reassign",
     },
 }
 
