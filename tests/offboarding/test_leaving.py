@@ -153,3 +153,28 @@ def test_unticking_active_in_the_admin_is_leaving_too(client, leaver, team):
     assert not leaver.is_active
     assert PersonEvent.objects.get(person=leaver).kind == EventKind.LEFT
     assert owner_left_flags(op).exists()
+
+
+def test_pages_name_them_as_having_left(client, manager, member, leaver, team):
+    op = OperationFactory(name="Refunds", team=team, owner=leaver, performers=[leaver, member])
+    services.deactivate(leaver, by=manager)
+    client.force_login(member)
+    detail = client.get(op.get_absolute_url()).content.decode()
+    assert detail.count("Leo Park (left)") == 2  # owner and performer
+    listed = client.get(reverse("operations:list"), {"scope": "all"}).content.decode()
+    assert "Leo Park (left)" in listed
+
+
+def test_a_new_owner_chosen_on_the_edit_form_resolves_the_flag(
+    client, manager, member, leaver, team
+):
+    op = OperationFactory(name="Refunds", team=team, owner=leaver)
+    services.deactivate(leaver, by=manager)
+    assert owner_left_flags(op).exists()
+    client.force_login(manager)
+    form = client.get(reverse("operations:edit", args=[op.pk])).context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(owner=member.pk, performers=[])
+    response = client.post(reverse("operations:edit", args=[op.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert not owner_left_flags(op).exists()
