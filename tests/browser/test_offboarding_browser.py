@@ -46,6 +46,14 @@ def test_a_manager_deactivates_and_reassigns_in_one_step(page, live_server, bill
     expect(page.get_by_text("Leo Park is deactivated")).to_be_visible()
     expect(page.get_by_role("heading", name="Reassign the operations of Leo Park")).to_be_visible()
     assert Flag.objects.open().filter(kind=FlagKind.OWNER_LEFT).count() == 1
+    reassign_url = page.url
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("heading", name="Owner has left")).to_be_visible()
+    screenshot(page, "offboarding-dashboard")
+    page.get_by_role("link", name="People").click()
+    expect(page.get_by_role("row").filter(has_text="Leo Park")).to_contain_text("Left")
+    screenshot(page, "offboarding-people")
+    page.goto(reassign_url)
     page.get_by_label("New owner of all").select_option(label="Ann Lee")
     page.get_by_label("Their place as performer, everywhere").select_option(label="Remove Leo Park")
     screenshot(page, "offboarding-reassign")
