@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "opsmaturity.digests",
     "opsmaturity.organization",
     "opsmaturity.transfer",
+    "opsmaturity.offboarding",
     "opsmaturity.tooling",
 ]
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("team-plan/", include("opsmaturity.organization.urls")),
     path("teams/", include("opsmaturity.teams.urls")),
     path("invitations/", include("opsmaturity.invitations.urls")),
+    path("people/", include("opsmaturity.offboarding.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -164,6 +164,16 @@ def visits(w):
         Visit("password_reset_confirm", reset_link(w.member)),
         Visit("password_reset_confirm", ("MQ", "tampered-token")),
         Visit("password_reset_complete"),
+        Visit("offboarding:people"),
+        Visit("offboarding:people", params={"q": PAYLOADS["operation.name"][:60]}, htmx=True),
+        Visit("offboarding:leave", (w.member.pk,)),
+        Visit("offboarding:reassign", (w.member.pk,)),
+        Visit(
+            "offboarding:reassign",
+            (w.member.pk,),
+            method="post",
+            data={"all_owner": PAYLOADS["operation.name"], f"owner-{op.pk}": "x"},
+        ),
         # last: confirming changes the gap (a second confirmation is told it changed)
         Visit(
             "organization:level_confirm",
@@ -197,6 +207,7 @@ NOT_PAGES = {
     "teams:member_remove": "POST only; shows the team's page (walked)",
     "invitations:resend": "POST only; redirects to the team's page (walked)",
     "invitations:revoke": "POST only; redirects to the team's page (walked)",
+    "offboarding:reactivate": "POST only; redirects to the people list (walked)",
 }
 
 
@@ -313,6 +324,9 @@ REFUSED = {
         "organization:role_edit",
         "organization:requirement_set",
         "organization:level_confirm",
+        "offboarding:people",  # managers and staff
+        "offboarding:leave",
+        "offboarding:reassign",
     },
 }
 
