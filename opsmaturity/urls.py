@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sso/", include("opsmaturity.sso.urls")),
     path("ops/", include("opsmaturity.operations.urls")),
     path("dashboard/", include("opsmaturity.dashboard.urls")),
     path("maturity/", include("opsmaturity.maturity.urls")),

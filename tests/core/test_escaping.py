@@ -146,6 +146,8 @@ NOT_PAGES = {
     "maturity:check-team": "publishes a scan; answers with the check's state only",
     "maturity:check-status": "a scan task's state: no user text",
     "organization:requirement_remove": "answers with the partial of requirement_set (walked)",
+    "sso:start": "redirects to the identity provider",
+    "sso:callback": "redirects, or a refusal in words of its own (tests/sso)",
 }
 
 
