@@ -7,6 +7,13 @@ CLAIMS = {}
 
 
 class ClaimsValidator(OAuth2Validator):
+    # A claim this map does not name is left out; the groups go with "openid".
+    oidc_claim_scope = {
+        **OAuth2Validator.oidc_claim_scope,
+        "groups": "openid",
+        "realm_access": "openid",
+    }
+
     def get_additional_claims(self, request):
         user = request.user
         claims = {
