@@ -72,3 +72,10 @@ def test_a_person_signed_in_by_sso_is_signed_out_once_they_leave(client, sso):
     user.is_active = False
     user.save()
     assert not signed_in(client)
+
+
+def test_the_sso_parts_speak_japanese(client, sso):
+    page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "SSO でサインイン" in page
+    refused = client.get(reverse("sso:callback"), {"code": "x"}, HTTP_ACCEPT_LANGUAGE="ja")
+    assert "シングルサインオンできませんでした" in refused.content.decode()
