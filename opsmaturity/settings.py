@@ -293,6 +293,9 @@ OIDC_DISCOVERY_SECONDS = env_int("OIDC_DISCOVERY_SECONDS", 3600, minimum=0)
 OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+# django-axes counts wrong passwords; a refused SSO sign-in is no guess of one (the
+# provider throttles its own sign-in), so it neither counts nor is paused.
+AXES_WHITELIST_CALLABLE = "opsmaturity.sso.backends.not_a_password_attempt"
 # Password sign-in can be turned off once single sign-on works: the form is hidden and
 # every password is refused, on every door (the sign-in page, the admin's).
 PASSWORD_LOGIN = env_bool("PASSWORD_LOGIN", True)

@@ -48,6 +48,11 @@ class PasswordSignInSwitch:
         return None
 
 
+def not_a_password_attempt(request, credentials=None):
+    """For django-axes (AXES_WHITELIST_CALLABLE): the SSO callback sends no password."""
+    return credentials is not None and "password" not in credentials
+
+
 def refuse(request, reason):
     if request is not None:
         request.sso_refusal = reason

@@ -159,3 +159,12 @@ def test_without_single_sign_on_its_pages_are_not_there(client, settings):
     settings.OIDC_ENABLED = False
     assert client.get(reverse("sso:start")).status_code == 404
     assert client.get(reverse("sso:callback"), {"code": "x", "state": "y"}).status_code == 404
+
+
+def test_refused_sign_ins_do_not_lock_the_next_one_out(client, sso, settings):
+    person = sso.person("lou ray", "lou@example.com", verified=False)
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        assert sign_in(client, person).status_code == 403
+    sso.person("lou ray", "lou@example.com", verified=True)
+    assert sign_in(client, person).status_code == 302
+    assert signed_in_user(client).email == "lou@example.com"
