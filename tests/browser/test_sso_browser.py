@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from opsmaturity.sso.config import parse_group_map
 from opsmaturity.teams.models import Role
+from tests.browser.test_accessibility import AXE, violations
 from tests.sso.fixtures import oidc_provider, sso  # noqa: F401 - fixtures
 from tests.teams.factories import TeamFactory
 
@@ -47,3 +48,27 @@ def test_with_passwords_off_the_page_offers_only_sso(page, live_server, sso_live
     page.goto(f"{live_server.url}/accounts/login/")
     expect(page.get_by_label("Password")).to_have_count(0)
     expect(page.get_by_role("link", name="Sign in with SSO")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("passwords", [True, False], ids=["with-passwords", "sso-only"])
+def test_the_sign_in_page_with_sso_fits_and_reads_well(
+    page, live_server, sso_live, settings, screenshot, width, passwords
+):
+    settings.PASSWORD_LOGIN = passwords
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server.url}/accounts/login/")
+    screenshot(page, f"sso-sign-in-{'both' if passwords else 'only'}-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    if AXE.exists():
+        assert violations(page) == []
+
+
+def test_a_refusal_is_a_page_that_fits_and_reads_well(page, live_server, sso_live, screenshot):
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server.url}/sso/callback/?code=x&state=changed")
+    expect(page.get_by_role("heading", name="Single sign-on did not work")).to_be_visible()
+    screenshot(page, "sso-refused-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    if AXE.exists():
+        assert violations(page) == []
