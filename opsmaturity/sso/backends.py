@@ -170,7 +170,7 @@ class SsoBackend(OIDCAuthenticationBackend):
                     user = self.create_user(claims)
                 groups = memberships.groups_from_claims(claims)
                 if groups is not None:
-                    memberships.follow_groups(user, groups)
+                    self.request.sso_changes = memberships.follow_groups(user, groups)
         except IntegrityError:
             # Two first sign-ins of one person at once: the other one made the account.
             return refuse(self.request, RETRY)

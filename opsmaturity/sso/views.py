@@ -11,12 +11,15 @@ import logging
 import jwt
 import requests
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
+
+from opsmaturity.teams.models import Role
 
 from . import backends, provider
 
@@ -69,6 +72,16 @@ REFUSALS = {
         _("The identity provider cannot be reached right now. Try again in a few minutes."),
     ),
 }
+
+
+def membership_message(team, role):
+    if role == Role.MANAGER:
+        text = _("You are now a manager of %(team)s, as your organisation's groups say.")
+    elif role == Role.MEMBER:
+        text = _("You are now a member of %(team)s, as your organisation's groups say.")
+    else:
+        text = _("You are no longer in %(team)s, as your organisation's groups say.")
+    return text % {"team": team}
 
 
 def refused(request, reason):
@@ -131,6 +144,12 @@ class Callback(OIDCAuthenticationCallbackView):
         except (SuspiciousOperation, jwt.InvalidTokenError, KeyError) as exc:
             log.warning("Single sign-on: the provider's answer failed its checks: %s", exc)
             return refused(request, backends.INVALID)
+
+    def login_success(self):
+        response = super().login_success()
+        for team, _old, new in getattr(self.request, "sso_changes", ()):
+            messages.info(self.request, membership_message(team.name, new))
+        return response
 
     def login_failure(self):
         return refused(self.request, getattr(self.request, "sso_refusal", backends.INVALID))

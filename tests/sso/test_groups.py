@@ -103,3 +103,21 @@ def test_a_refused_sign_in_changes_no_membership(client, grouped, member):
     person = grouped.person("ann lee", "ann@example.com", verified=False, groups=["ops-risk"])
     assert sign_in(client, person).status_code == 403
     assert roles(member) == {"Billing": Role.MEMBER}
+
+
+def test_the_person_is_told_what_their_groups_changed(client, grouped, member):
+    member.email = "ann@example.com"
+    member.save()
+    sign_in(client, grouped.person("ann lee", "ann@example.com", groups=["ops-billing-leads"]))
+    page = client.get("/digests/preferences/").content.decode()
+    assert "You are now a manager of Billing, as your organisation&#x27;s groups say." in page
+
+    client.logout()
+    sign_in(client, grouped.person("ann lee", "ann@example.com", groups=["ops-risk"]))
+    page = client.get("/digests/preferences/").content.decode()
+    assert "You are no longer in Billing" in page
+    assert "You are now a member of Risk" in page
+
+    client.logout()
+    sign_in(client, grouped.person("ann lee", "ann@example.com", groups=["ops-risk"]))
+    assert "groups say" not in client.get("/digests/preferences/").content.decode()
