@@ -6,3 +6,6 @@ class SsoConfig(AppConfig):
     name = "opsmaturity.sso"
     label = "sso"
     verbose_name = _("Single sign-on")
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the deployment checks

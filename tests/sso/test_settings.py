@@ -83,3 +83,13 @@ def test_a_setup_that_cannot_work_stops_the_start(env, message):
     result = settings_in_subprocess({**KEY, **env}, "s.OIDC_ENABLED")
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_provider_over_plain_http_is_warned_of_at_deploy(settings):
+    from opsmaturity.sso.checks import provider_over_https
+
+    settings.OIDC_ENABLED = True
+    settings.OIDC_ISSUER = "http://sso.example.com/realms/acme"
+    assert [w.id for w in provider_over_https(None)] == ["sso.W001"]
+    settings.OIDC_ISSUER = "https://sso.example.com/realms/acme"
+    assert provider_over_https(None) == []
