@@ -1,7 +1,7 @@
 """Driving a whole sign-in: the app (Django's test client) and the provider (requests)."""
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 from django.urls import reverse
@@ -42,8 +42,6 @@ def at_provider(authorize_url, person):
 
 
 def _next_of(url):
-    from urllib.parse import parse_qs
-
     return parse_qs(urlsplit(url).query).get("next", [""])[0]
 
 

@@ -168,3 +168,14 @@ def test_refused_sign_ins_do_not_lock_the_next_one_out(client, sso, settings):
     sso.person("lou ray", "lou@example.com", verified=True)
     assert sign_in(client, person).status_code == 302
     assert signed_in_user(client).email == "lou@example.com"
+
+
+def test_endpoints_set_one_by_one_work_without_discovery_or_userinfo(client, sso, settings):
+    settings.OIDC_ISSUER = ""
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{sso.issuer}/authorize/"
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"{sso.issuer}/token/"
+    settings.OIDC_OP_JWKS_ENDPOINT = f"{sso.issuer}/.well-known/jwks.json"
+    settings.OIDC_OP_USER_ENDPOINT = ""
+    response = sign_in(client, sso.person("eli gray", "eli@example.com"))
+    assert response.status_code == 302
+    assert signed_in_user(client).email == "eli@example.com"
