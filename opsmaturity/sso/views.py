@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 EXPIRED = "expired"
 CANCELLED = "cancelled"
 UNAVAILABLE = "unavailable"
+MISCONFIGURED = "misconfigured"
 
 REFUSALS = {
     EXPIRED: (
@@ -67,11 +68,27 @@ REFUSALS = {
         ),
     ),
     backends.RETRY: (409, _("Your account was being set up at the same moment. Try again.")),
+    MISCONFIGURED: (
+        503,
+        _(
+            "The identity provider does not accept this site's single sign-on settings. "
+            "Tell an administrator."
+        ),
+    ),
     UNAVAILABLE: (
         503,
         _("The identity provider cannot be reached right now. Try again in a few minutes."),
     ),
 }
+
+
+def token_error(exc):
+    """The OAuth error code of a refused token request ("invalid_grant"…), or None."""
+    try:
+        body = exc.response.json()
+    except (AttributeError, ValueError):
+        return None
+    return body.get("error") if isinstance(body, dict) else None
 
 
 def membership_message(team, role):
@@ -134,10 +151,13 @@ class Callback(OIDCAuthenticationCallbackView):
         except provider.ProviderUnavailable:
             return refused(request, UNAVAILABLE)
         except requests.HTTPError as exc:
-            # The token endpoint refused the code: used already, too old, or a PKCE
-            # verifier that does not match the challenge.
-            log.warning("Single sign-on: the provider refused the code: %s", exc)
-            return refused(request, EXPIRED)
+            log.warning("Single sign-on: the provider refused: %s", exc)
+            if token_error(exc) == "invalid_grant":
+                # The code: used already, too old, or a PKCE verifier that does not
+                # match the challenge.
+                return refused(request, EXPIRED)
+            # Our client id or secret, or anything else the provider has against us.
+            return refused(request, MISCONFIGURED)
         except (requests.RequestException, ValueError) as exc:
             log.warning("Single sign-on: the provider could not be asked: %s", exc)
             return refused(request, UNAVAILABLE)

@@ -179,3 +179,11 @@ def test_endpoints_set_one_by_one_work_without_discovery_or_userinfo(client, sso
     response = sign_in(client, sso.person("eli gray", "eli@example.com"))
     assert response.status_code == 302
     assert signed_in_user(client).email == "eli@example.com"
+
+
+def test_a_client_secret_the_provider_does_not_accept_gets_a_page(client, sso, settings):
+    settings.OIDC_RP_CLIENT_SECRET = "not-the-secret"
+    response = sign_in(client, sso.person("fay hall", "fay@example.com"))
+    assert response.status_code == 503
+    assert "Tell an administrator" in response.content.decode()
+    assert not signed_in_user(client).is_authenticated
