@@ -3,7 +3,8 @@
 Only the teams the map names are the provider's to decide: in each of them the person
 is a manager when any of their groups says so, else a member when any says that, else
 not in the team. Memberships in teams the map does not name are left as they are, so
-teams kept by hand and teams kept by the provider live side by side.
+teams kept by hand and teams kept by the provider live side by side. A team always
+keeps a manager: the last one stays until the provider names another who signs in.
 """
 
 import logging
@@ -51,6 +52,18 @@ def wanted_roles(groups):
     return wanted
 
 
+def is_last_manager(membership):
+    """A team always keeps a manager (the team is locked while this is asked)."""
+    Team.objects.select_for_update().filter(pk=membership.team_id).first()
+    return (
+        not Membership.objects.filter(
+            team_id=membership.team_id, role=Role.MANAGER, user__is_active=True
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
 def mapped_team_names():
     return {team for targets in settings.OIDC_GROUP_MAP.values() for team, _ in targets}
 
@@ -77,6 +90,14 @@ def follow_groups(user, groups):
     for name, team in sorted(teams.items()):
         role = wanted.get(name)
         membership = current.get(team.pk)
+        if membership and membership.role == Role.MANAGER and role != Role.MANAGER:
+            if is_last_manager(membership):
+                log.warning(
+                    "Single sign-on: %s stays a manager of %s, which would have none left",
+                    user.username,
+                    team.name,
+                )
+                continue
         if role and membership is None:
             Membership.objects.create(user=user, team=team, role=role)
             changes.append((team, None, role))

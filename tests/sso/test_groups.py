@@ -43,7 +43,7 @@ def test_the_higher_role_wins_when_two_groups_name_one_team(client, grouped):
     assert roles(User.objects.get(email="wen@example.com")) == {"Billing": Role.MANAGER}
 
 
-def test_memberships_follow_the_claim_at_each_sign_in(client, grouped):
+def test_memberships_follow_the_claim_at_each_sign_in(client, grouped, manager):
     person = grouped.person("xia wu", "xia@example.com", groups=["ops-billing"])
     sign_in(client, person)
     user = User.objects.get(email="xia@example.com")
@@ -105,7 +105,7 @@ def test_a_refused_sign_in_changes_no_membership(client, grouped, member):
     assert roles(member) == {"Billing": Role.MEMBER}
 
 
-def test_the_person_is_told_what_their_groups_changed(client, grouped, member):
+def test_the_person_is_told_what_their_groups_changed(client, grouped, member, manager):
     member.email = "ann@example.com"
     member.save()
     sign_in(client, grouped.person("ann lee", "ann@example.com", groups=["ops-billing-leads"]))
@@ -121,3 +121,21 @@ def test_the_person_is_told_what_their_groups_changed(client, grouped, member):
     client.logout()
     sign_in(client, grouped.person("ann lee", "ann@example.com", groups=["ops-risk"]))
     assert "groups say" not in client.get("/digests/preferences/").content.decode()
+
+
+def test_the_last_manager_of_a_team_stays_one_until_another_is_named(client, grouped, team):
+    person = grouped.person("gil hu", "gil@example.com", groups=["ops-billing-leads"])
+    sign_in(client, person)
+    gil = User.objects.get(email="gil@example.com")
+    assert roles(gil) == {"Billing": Role.MANAGER}
+
+    client.logout()
+    grouped.person("gil hu", "gil@example.com", groups=["ops-risk"])
+    sign_in(client, person)
+    assert roles(gil) == {"Billing": Role.MANAGER, "Risk": Role.MEMBER}
+
+    client.logout()
+    sign_in(client, grouped.person("hal ito", "hal@example.com", groups=["ops-billing-leads"]))
+    client.logout()
+    sign_in(client, person)
+    assert roles(gil) == {"Risk": Role.MEMBER}
