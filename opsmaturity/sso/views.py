@@ -103,12 +103,7 @@ def membership_message(team, role):
 
 def refused(request, reason):
     status, message = REFUSALS[reason]
-    return render(
-        request,
-        "sso/refused.html",
-        {"message": message, "password_login": settings.PASSWORD_LOGIN},
-        status=status,
-    )
+    return render(request, "sso/refused.html", {"message": message}, status=status)
 
 
 class Start(OIDCAuthenticationRequestView):
