@@ -65,11 +65,13 @@ INSTALLED_APPS = [
     "axes",
     "opsmaturity.core",
     "opsmaturity.teams",
+    "opsmaturity.invitations",
     "opsmaturity.operations",
     "opsmaturity.maturity",
     "opsmaturity.dashboard",
     "opsmaturity.digests",
     "opsmaturity.organization",
+    "opsmaturity.transfer",
     "opsmaturity.tooling",
     "opsmaturity.sso",
 ]
@@ -312,6 +314,10 @@ vars().update(email_settings_from_env(default_file_path=VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ops Maturity <ops-maturity@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Invitations -------------------------------------------------------------
+# Days an invitation link stays valid (a resend starts the days again).
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
+
 # --- The method's thresholds -----------------------------------------------
 OPS_STALL_DAYS = env_int("OPS_STALL_DAYS", 60, minimum=1)
 OPS_STALL_WARN_DAYS = env_int("OPS_STALL_WARN_DAYS", 45, minimum=0)
@@ -432,9 +438,13 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals": {"()": "opsmaturity.core.logging.RefusalsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print each record a second
+        # time beside the root's: its records go to the root's handler alone.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs each failed sign-in at INFO; its start-up banner is noise.
         "axes.apps": {"level": "WARNING"},

@@ -7,14 +7,18 @@ from opsmaturity.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("sso/", include("opsmaturity.sso.urls")),
+    path("ops/", include("opsmaturity.transfer.urls")),
     path("ops/", include("opsmaturity.operations.urls")),
+    path("sso/", include("opsmaturity.sso.urls")),
     path("dashboard/", include("opsmaturity.dashboard.urls")),
     path("maturity/", include("opsmaturity.maturity.urls")),
     path("digests/", include("opsmaturity.digests.urls")),
     path("team-plan/", include("opsmaturity.organization.urls")),
+    path("teams/", include("opsmaturity.teams.urls")),
+    path("invitations/", include("opsmaturity.invitations.urls")),
     path("admin/", admin.site.urls),
 ]
 

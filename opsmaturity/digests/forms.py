@@ -1,9 +1,12 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.lib.forms import SafeModelForm
+from opsmaturity.lib.forms import SafeForm, SafeModelForm
+from opsmaturity.lib.people import PersonChoiceField
+from opsmaturity.lib.widgets import QuickSelect
 
 from .models import DigestSubscription, Mode, digest_time, digest_weekday, known_zones
 
@@ -51,3 +54,15 @@ class PreferencesForm(SafeModelForm):
     @staticmethod
     def zone_names():
         return sorted(known_zones().values())
+
+
+class PreviewPersonForm(SafeForm):
+    """Staff choose whose digest to preview by name, not by a number."""
+
+    user = PersonChoiceField(
+        label=_("Preview the digest of"),
+        queryset=get_user_model().objects.order_by(
+            "-is_active", "first_name", "last_name", "username"
+        ),
+        widget=QuickSelect(attrs={"id": "preview-user"}),
+    )

@@ -50,8 +50,18 @@ def in_scope(operations, user, scope):
     return operations.for_user(user)
 
 
+def default_scope(user):
+    """What the list shows when the URL does not say: one's own and one's teams'
+    operations, or every operation for someone in no team (staff, say), who would
+    otherwise open the list on nothing."""
+    return "mine" if access.member_team_ids(user) else "all"
+
+
 def filtered_operations(user, params):
     """(bound filter form, queryset) for the list's query string."""
+    if not params.get("scope"):
+        params = params.copy()
+        params["scope"] = default_scope(user)
     form = OperationFilterForm(params)
     form.is_valid()  # invalid values are dropped, never a 500
     data = form.cleaned_data

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opsmaturity.lib.concurrency import EditConflict
+from opsmaturity.lib.formatting import day
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.lib.people import display_name
@@ -388,7 +389,11 @@ def plan_create(request):
             messages.success(
                 request,
                 _("Learning plan recorded: %(skill)s to level %(level)s by %(date)s.")
-                % {"skill": plan.skill.name, "level": plan.goal_level, "date": plan.target_date},
+                % {
+                    "skill": plan.skill.name,
+                    "level": plan.goal_level,
+                    "date": day(plan.target_date),
+                },
             )
             return redirect(_plan_next(request))
     context = {"form": form, "plan": None, "team": _plan_team(request)}

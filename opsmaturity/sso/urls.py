@@ -5,6 +5,6 @@ from . import views
 app_name = "sso"
 
 urlpatterns = [
-    path("start/", views.Start.as_view(), name="start"),
+    path("login/", views.Start.as_view(), name="login"),
     path("callback/", views.Callback.as_view(), name="callback"),
 ]

@@ -11,7 +11,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 def to_provider(client, next_path=None):
     """Press "Sign in with SSO": the app's answer, a redirect to the provider."""
-    response = client.get(reverse("sso:start"), {"next": next_path} if next_path else {})
+    response = client.get(reverse("sso:login"), {"next": next_path} if next_path else {})
     assert response.status_code == 302, response.content[:500]
     return response["Location"]
 

@@ -25,7 +25,7 @@ def test_with_single_sign_on_the_page_offers_both(client, sso):
     page = client.get(reverse("login"), {"next": "/ops/?phase=launch"}).content.decode()
     assert 'name="password"' in page
     assert "Sign in with SSO" in page
-    assert f"{reverse('sso:start')}?next=/ops/%3Fphase%3Dlaunch" in page
+    assert f"{reverse('sso:login')}?next=/ops/%3Fphase%3Dlaunch" in page
 
 
 def test_passwords_still_work_beside_single_sign_on(client, sso, member):
@@ -76,6 +76,6 @@ def test_a_person_signed_in_by_sso_is_signed_out_once_they_leave(client, sso):
 
 def test_the_sso_parts_speak_japanese(client, sso):
     page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
-    assert "SSO でサインイン" in page
+    assert "SSOでログイン" in page
     refused = client.get(reverse("sso:callback"), {"code": "x"}, HTTP_ACCEPT_LANGUAGE="ja")
     assert "シングルサインオンできませんでした" in refused.content.decode()

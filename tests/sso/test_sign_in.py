@@ -150,14 +150,14 @@ def test_odd_callbacks_get_a_page(client, sso, query):
 
 def test_a_provider_that_cannot_be_reached_gets_a_page(client, sso, settings):
     settings.OIDC_ISSUER = "http://127.0.0.1:9/o"
-    response = client.get(reverse("sso:start"))
+    response = client.get(reverse("sso:login"))
     assert response.status_code == 503
     assert "cannot be reached" in response.content.decode()
 
 
 def test_without_single_sign_on_its_pages_are_not_there(client, settings):
     settings.OIDC_ENABLED = False
-    assert client.get(reverse("sso:start")).status_code == 404
+    assert client.get(reverse("sso:login")).status_code == 404
     assert client.get(reverse("sso:callback"), {"code": "x", "state": "y"}).status_code == 404
 
 
