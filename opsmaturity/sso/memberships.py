@@ -12,7 +12,8 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
-from opsmaturity.teams.models import Membership, Role, Team
+from opsmaturity.teams.models import ChangeKind, Membership, Role, Team
+from opsmaturity.teams.services import record
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,9 @@ def mapped_team_names():
 def follow_groups(user, groups):
     """Add, change and remove the person's memberships in the mapped teams.
 
-    Returns the changes as (team, old role or None, new role or None), for the log and
-    the message the person sees.
+    Each change is recorded in the team's history (teams.services.record) with nobody
+    as its author: the provider made it. Returns the changes as (team, old role or None,
+    new role or None), for the log and the message the person sees.
     """
     names = mapped_team_names()
     teams = {team.name: team for team in Team.objects.filter(name__in=names)}
@@ -100,14 +102,17 @@ def follow_groups(user, groups):
                 continue
         if role and membership is None:
             Membership.objects.create(user=user, team=team, role=role)
+            record(team, ChangeKind.ADDED, None, person=user, to_role=role)
             changes.append((team, None, role))
         elif role and membership.role != role:
             old = membership.role
             membership.role = role
             membership.save(update_fields=["role"])
+            record(team, ChangeKind.ROLE, None, person=user, from_role=old, to_role=role)
             changes.append((team, Role(old), role))
         elif not role and membership is not None:
             membership.delete()
+            record(team, ChangeKind.REMOVED, None, person=user, from_role=membership.role)
             changes.append((team, Role(membership.role), None))
     for team, old, new in changes:
         log.info(

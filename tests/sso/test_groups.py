@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from opsmaturity.sso.config import parse_group_map
-from opsmaturity.teams.models import Membership, Role
+from opsmaturity.teams.models import ChangeKind, Membership, MembershipChange, Role
 from tests.sso.flow import sign_in
 from tests.teams.factories import MembershipFactory, TeamFactory
 
@@ -139,3 +139,21 @@ def test_the_last_manager_of_a_team_stays_one_until_another_is_named(client, gro
     client.logout()
     sign_in(client, person)
     assert roles(gil) == {"Risk": Role.MEMBER}
+
+
+def test_each_change_is_in_the_teams_history(client, grouped, manager, team):
+    person = grouped.person("ivy orr", "ivy@example.com", groups=["ops-billing"])
+    sign_in(client, person)
+    client.logout()
+    grouped.person("ivy orr", "ivy@example.com", groups=["ops-billing-leads"])
+    sign_in(client, person)
+    client.logout()
+    grouped.person("ivy orr", "ivy@example.com", groups=[])
+    sign_in(client, person)
+    ivy = User.objects.get(email="ivy@example.com")
+    history = MembershipChange.objects.filter(team=team, person=ivy).order_by("pk")
+    assert [(c.kind, c.from_role, c.to_role, c.by) for c in history] == [
+        (ChangeKind.ADDED, "", Role.MEMBER, None),
+        (ChangeKind.ROLE, Role.MEMBER, Role.MANAGER, None),
+        (ChangeKind.REMOVED, Role.MANAGER, "", None),
+    ]
