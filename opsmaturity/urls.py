@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include(auth_urlpatterns)),
     path("account/", include("opsmaturity.accounts.urls")),
     path("ops/", include("opsmaturity.operations.urls")),
+    path("sso/", include("opsmaturity.sso.urls")),
     path("dashboard/", include("opsmaturity.dashboard.urls")),
     path("maturity/", include("opsmaturity.maturity.urls")),
     path("digests/", include("opsmaturity.digests.urls")),

@@ -208,6 +208,8 @@ NOT_PAGES = {
     "invitations:resend": "POST only; redirects to the team's page (walked)",
     "invitations:revoke": "POST only; redirects to the team's page (walked)",
     "offboarding:reactivate": "POST only; redirects to the people list (walked)",
+    "sso:login": "redirects to the identity provider",
+    "sso:callback": "redirects, or a refusal in words of its own (tests/sso)",
 }
 
 
