@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "opsmaturity.dashboard",
     "opsmaturity.digests",
     "opsmaturity.organization",
+    "opsmaturity.campaigns",
     "opsmaturity.tooling",
 ]
 

@@ -12,6 +12,8 @@ everything. Every signed-in person may read every operation and the team plan.
   their own) and keeps their plans; any manager keeps the shared skill catalogue;
   the managers of a team keep its roles; staff keep the organisation-wide ones.
 - A weekly digest is previewed by its reader, or by staff for anyone.
+- Campaigns: everyone signed in reads them; staff and the managers of the teams a
+  campaign covers start it, change its operations and close it.
 
 The questions take plain objects and look only at their ids (``team_id``,
 ``user_id``), so this module imports no other app. A person's roles are read once
@@ -187,6 +189,35 @@ def plannable_people(user):
 
 def can_preview_digest(user, person_id):
     return user.is_staff or person_id == user.pk
+
+
+# --- campaigns ---------------------------------------------------------------------------
+
+
+def can_create_campaign_for(user, team_ids):
+    """Staff, or a manager of every team the campaign covers."""
+    team_ids = set(team_ids)
+    return user.is_staff or (bool(team_ids) and team_ids <= managed_team_ids(user))
+
+
+def can_start_campaigns(user):
+    return user.is_authenticated and (user.is_staff or bool(managed_team_ids(user)))
+
+
+def campaign_teams(user):
+    """The teams a person may start a campaign for: all for staff, else those they manage."""
+    return role_teams(user)
+
+
+def can_manage_campaign(user, campaign):
+    """Close it early, add or remove operations: staff, or a manager of every one of its
+    teams (``campaign.teams`` prefetched, or asked once)."""
+    return can_create_campaign_for(user, {team.pk for team in campaign.teams.all()})
+
+
+def can_read_campaigns(user):
+    """Everyone signed in reads every campaign, as they read every operation."""
+    return user.is_authenticated
 
 
 # --- the admin ---------------------------------------------------------------------------
