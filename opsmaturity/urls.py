@@ -14,6 +14,7 @@ urlpatterns = [
     path("maturity/", include("opsmaturity.maturity.urls")),
     path("digests/", include("opsmaturity.digests.urls")),
     path("team-plan/", include("opsmaturity.organization.urls")),
+    path("campaigns/", include("opsmaturity.campaigns.urls")),
     path("admin/", admin.site.urls),
 ]
 

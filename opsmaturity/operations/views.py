@@ -33,6 +33,7 @@ def operation_list(request):
     page = Paginator(page_rows(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
     can_create = access.editable_teams(request.user).exists()
     context = {"filters": form, "page": page, "can_create": can_create}
+    context["can_start_campaign"] = access.can_start_campaigns(request.user)
     return render_page_or_partial(request, "operations/list.html", "results", context)
 
 

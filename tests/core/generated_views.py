@@ -12,6 +12,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from opsmaturity.campaigns import services as campaign_services
+from opsmaturity.campaigns.forms import CampaignForm, CloseForm
 from opsmaturity.digests import tokens
 from opsmaturity.digests.forms import PreferencesForm
 from opsmaturity.maturity.forms import DecisionForm, SnoozeForm
@@ -109,7 +111,27 @@ def make_world():
     proposal = SkillLevel.objects.create(user=member, skill=python, proposed_level=3, version=2)
     own = SkillLevel.objects.create(user=people["manager"], skill=sql, proposed_level=4)
     foreign_proposal = SkillLevel.objects.create(user=stranger, skill=sql, proposed_level=2)
+    campaign = campaign_services.create_campaign(
+        by=people["manager"],
+        name="Standardize Billing",
+        goal="phase",
+        goal_phase=Phase.STANDARDIZE,
+        deadline=today() + dt.timedelta(days=30),
+        owner=people["manager"],
+        teams=[team],
+    )
+    foreign_campaign = campaign_services.create_campaign(
+        by=people["outsider"],
+        name="Standardize Risk",
+        goal="phase",
+        goal_phase=Phase.STANDARDIZE,
+        deadline=today() + dt.timedelta(days=30),
+        owner=people["outsider"],
+        teams=[other],
+    )
     return SimpleNamespace(
+        campaign=campaign,
+        foreign_campaign=foreign_campaign,
         team=team,
         other=other,
         users=people,
@@ -394,6 +416,35 @@ APP_SPECS = [
         team=SimpleNamespace(name="id", values=[]),
     ),
 ]
+
+
+CAMPAIGN_SPECS = [
+    spec(
+        "campaign-create",
+        lambda w: [url("campaigns:create")],
+        lambda w: CampaignForm(user=w.users["staff"]),
+        lambda w: {
+            "name": "Standardize every Billing launch",
+            "goal": "phase",
+            "goal_phase": "standardize",
+            "goal_flag": "",
+            "teams": [str(w.team.pk)],
+            "phases": ["launch"],
+            "list_filter": "scope=all&phase=launch",
+            "deadline": (today() + dt.timedelta(days=40)).isoformat(),
+            "owner": str(w.users["manager"].pk),
+        },
+    ),
+    spec(
+        "campaign-close",
+        lambda w: [
+            url("campaigns:close", pk) for pk in (w.campaign.pk, w.foreign_campaign.pk, MISSING_ID)
+        ],
+        lambda w: CloseForm(),
+        lambda w: {"confirm": "on"},
+    ),
+]
+APP_SPECS += CAMPAIGN_SPECS
 
 
 def admin_spec(model, objects, body):

@@ -12,6 +12,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from opsmaturity.campaigns import services as campaign_services
 from opsmaturity.digests.models import DigestDelivery, DigestSubscription
 from opsmaturity.maturity.models import (
     ExemptionAction,
@@ -258,6 +259,17 @@ def build_world():
         ip_address="203.0.113.9",
         user_agent=typed("log.user_agent"),
         path_info="/accounts/login/",
+    )
+
+    campaign = campaign_services.create_campaign(
+        by=manager,
+        name=typed("campaign.name"),
+        goal="phase",
+        goal_phase="standardize",
+        deadline=timezone.localdate() + dt.timedelta(days=30),
+        owner=manager,
+        teams=[team],
+        list_filter="scope=all",
     )
 
     objects = dict(locals())

@@ -116,6 +116,18 @@ def visits(w):
         Visit("organization:role_create", params={"team": team.pk}),
         Visit("organization:role_detail", (role.pk,)),
         Visit("organization:role_edit", (role.pk,)),
+        Visit("campaigns:list"),
+        Visit("campaigns:detail", (w["campaign"].pk,)),
+        Visit("campaigns:create"),
+        Visit(
+            "campaigns:create",
+            params={"team": team.pk, "phase": Phase.LAUNCH, "q": PAYLOADS["operation.name"][:60]},
+        ),
+        Visit(
+            "campaigns:create",
+            method="post",
+            data={"name": PAYLOADS["operation.name"], "goal": "phase", "teams": [team.pk]},
+        ),
         Visit(
             "organization:requirement_set",
             (role.pk,),
@@ -140,6 +152,7 @@ def visits(w):
 NOT_PAGES = {
     "healthz": "JSON: the state of the database and the broker",
     "logout": "POST only; redirects",
+    "campaigns:close": "POST only; redirects to the campaign's page (walked)",
     "maturity:decide": "POST only; redirects to the operation's page (walked)",
     "maturity:lift": "POST only; redirects to the operation's page (walked)",
     "maturity:check-operation": "publishes a scan; answers with the check's state only",
@@ -246,6 +259,7 @@ REFUSED = {
         "organization:role_edit",
         "organization:requirement_set",
         "organization:level_confirm",
+        "campaigns:create",  # managers start campaigns
     },
 }
 

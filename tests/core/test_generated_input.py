@@ -264,11 +264,21 @@ def world():
 
 # --- what an answer says, and what the tables hold ------------------------------------------
 
-TRACKED_APPS = {"admin", "auth", "digests", "maturity", "operations", "organization", "teams"}
+TRACKED_APPS = {
+    "admin",
+    "auth",
+    "campaigns",
+    "digests",
+    "maturity",
+    "operations",
+    "organization",
+    "teams",
+}
 UNTRACKED = {"auth.permission"}  # rows of the code, not of the users
 NAMES = {
     "operations.operation": ["name"],
     "teams.team": ["name"],
+    "campaigns.campaign": ["name"],
     "organization.skill": ["name"],
     "organization.jobrole": ["name"],
     "auth.user": ["first_name", "last_name"],

@@ -1,0 +1,120 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from opsmaturity.teams import access
+
+from . import charts, pages, services
+from .forms import CampaignForm, CloseForm
+
+
+@login_required
+@require_safe
+def campaign_list(request):
+    campaigns = pages.campaigns_with_teams().order_by("closed_at", "deadline", "pk")
+    rows = pages.overview(campaigns)
+    context = {
+        "open_rows": [r for r in rows if not r["campaign"].is_closed],
+        "closed_rows": [r for r in rows if r["campaign"].is_closed],
+        "can_create": access.can_start_campaigns(request.user),
+    }
+    return render(request, "campaigns/list.html", context)
+
+
+def _initial_from_list(request):
+    """The create form prefilled from the operations list's filter (``?team=…&phase=…``)."""
+    params = request.GET.copy()
+    initial = {"list_filter": services.clean_filter(params.urlencode())}
+    team = params.get("team", "")
+    if team.isdigit():
+        initial["teams"] = [int(team)]
+    phase = params.get("phase")
+    if phase:
+        initial["phases"] = [phase]
+    return initial
+
+
+def _add_errors(form, exc):
+    """The service's refusal at the field it names, or above the form for the others."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    access.require(
+        access.can_start_campaigns(request.user),
+        _("Only managers start campaigns, for the teams they manage."),
+    )
+    if request.method == "POST":
+        form = CampaignForm(request.POST, user=request.user)
+    else:
+        form = CampaignForm(initial=_initial_from_list(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            campaign = services.create_campaign(
+                by=request.user,
+                name=data["name"],
+                goal=data["goal"],
+                goal_phase=data["goal_phase"],
+                goal_flag=data["goal_flag"],
+                teams=list(data["teams"]),
+                phases=data["phases"],
+                list_filter=data["list_filter"],
+                deadline=data["deadline"],
+                owner=data["owner"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("“%(name)s” has started with %(count)d operations.")
+                % {"name": campaign.name, "count": campaign.members.count()},
+            )
+            return redirect(campaign)
+    preview = None
+    if form.is_bound is False and form.initial.get("list_filter"):
+        preview = form.initial["list_filter"]
+    return render(request, "campaigns/form.html", {"form": form, "from_list": preview})
+
+
+@login_required
+@require_safe
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(pages.campaigns_with_teams(), pk=pk)
+    context = {"campaign": campaign, **pages.detail(campaign)}
+    context["chart"] = charts.burn_up(context["points"], campaign.deadline)
+    context["can_manage"] = access.can_manage_campaign(request.user, campaign)
+    context["close_form"] = CloseForm()
+    return render(request, "campaigns/detail.html", context)
+
+
+@login_required
+@require_POST
+def campaign_close(request, pk):
+    campaign = get_object_or_404(pages.campaigns_with_teams(), pk=pk)
+    if not access.can_manage_campaign(request.user, campaign):
+        raise PermissionDenied(_("Only a manager of its teams closes a campaign."))
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Tick the box to confirm the close."))
+        return redirect(campaign)
+    if campaign.is_closed:
+        messages.info(request, _("This campaign was already closed."))
+        return redirect(campaign)
+    closed = services.close_campaign(campaign, by=request.user)
+    messages.success(
+        request,
+        _("Closed: %(done)d of %(total)d operations done.")
+        % {"done": closed.result_done, "total": closed.result_total},
+    )
+    return redirect(campaign)
