@@ -68,9 +68,11 @@ def _finish(today, remaining, per_day, horizon):
     return today + dt.timedelta(days=days)
 
 
-def forecast(history, total, today, deadline=None, *, horizon_days=HORIZON_DAYS):
+def forecast(history, total, today, deadline=None, *, horizon_days=HORIZON_DAYS, basis_weeks=None):
     """``history``: (date, done) pairs, any order, a day at most once; today's count
-    may be among them (else the last point stands for today)."""
+    may be among them (else the last point stands for today). The expected finish is
+    at the middle of the measured paces, or at the pace of the last ``basis_weeks``
+    when given (and measured)."""
     history = sorted((day, done) for day, done in history if day <= today)
     done_now = history[-1][1] if history else 0
     remaining = max(total - done_now, 0)
@@ -106,6 +108,9 @@ def forecast(history, total, today, deadline=None, *, horizon_days=HORIZON_DAYS)
 
     ordered = sorted(rates)
     middle = ordered[len(ordered) // 2]
+    by_weeks = {weeks: per_day for weeks, per_day, _start in paces}
+    if basis_weeks in by_weeks:
+        middle = by_weeks[basis_weeks]
     finish = _finish(today, remaining, middle, horizon_days)
     earliest = _finish(today, remaining, ordered[-1], horizon_days)
     latest = _finish(today, remaining, ordered[0], horizon_days)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from opsmaturity.lib.clock import today as local_today
+from opsmaturity.lib.formatting import grouped
 from opsmaturity.teams.models import Team
 
 from . import forecast as fc
@@ -60,16 +61,16 @@ def forecast_sentence(result, deadline=None):
         return _("No progress yet: no forecast yet.")
     if result.beyond_horizon:
         sentence = _(
-            "At the pace of recent weeks, the %(left)d operations left would take more than "
+            "At the pace of recent weeks, the %(left)s operations left would take more than "
             "two years."
-        ) % {"left": result.remaining}
+        ) % {"left": grouped(result.remaining)}
     else:
         sentence = _(
-            "At the pace of recent weeks (%(pace)s a week), the %(left)d operations left will "
+            "At the pace of recent weeks (%(pace)s a week), the %(left)s operations left will "
             "be done by %(finish)s"
         ) % {
             "pace": f"{result.pace_per_week:.1f}",
-            "left": result.remaining,
+            "left": grouped(result.remaining),
             "finish": _day(result.finish),
         }
         if result.earliest and result.latest and result.earliest != result.latest:

@@ -100,3 +100,12 @@ def test_points_after_today_are_ignored():
     history = [(TODAY - dt.timedelta(weeks=2), 0), (TODAY, 2), (TODAY + dt.timedelta(days=3), 9)]
     result = fc.forecast(history, total=4, today=TODAY)
     assert result.remaining == 2
+
+
+def test_the_finish_can_be_at_the_pace_of_one_window():
+    history = [(TODAY - dt.timedelta(weeks=w), 0) for w in (8, 4, 2)]
+    history += [(TODAY - dt.timedelta(weeks=1), 2), (TODAY, 4)]
+    result = fc.forecast(history, total=12, today=TODAY, basis_weeks=8)
+    assert result.finish == TODAY + dt.timedelta(days=112)  # 8 left at 0.5/week
+    assert result.earliest == TODAY + dt.timedelta(days=28)
+    assert round(result.pace_per_week, 2) == 0.5
