@@ -129,3 +129,13 @@ def goal_text(campaign):
             label = campaign.goal_flag
         return _("no flag “%(kind)s”") % {"kind": label}
     return _("purpose reviewed")
+
+
+def campaigns_of(operation):
+    """The campaigns an operation is in, each membership with ``done``: one query."""
+    members = with_done(current_members().filter(operation=operation))
+    return list(
+        members.select_related("campaign").order_by(
+            "campaign__closed_at", "campaign__deadline", "pk"
+        )
+    )

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from opsmaturity.campaigns.progress import campaigns_of
 from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
@@ -69,6 +70,7 @@ def operation_detail(request, pk):
         "checklist": checklist(operation),
         "can_edit": access.can_edit_operation(request.user, operation),
         "can_manage": access.can_manage_operation(request.user, operation),
+        "campaigns": campaigns_of(operation),
     }
     return render(request, "operations/detail.html", context)
 
