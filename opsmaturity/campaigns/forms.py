@@ -7,10 +7,11 @@ from opsmaturity.lib.forms import SafeForm
 from opsmaturity.lib.people import PersonChoiceField
 from opsmaturity.maturity.models import FlagKind
 from opsmaturity.operations.phases import Phase
+from opsmaturity.organization.models import Horizon, JobRole
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Role, Team
 
-from .models import Goal
+from .models import Campaign, Goal, ProposalKind
 
 User = get_user_model()
 
@@ -83,3 +84,62 @@ class CampaignForm(SafeForm):
 
 class CloseForm(SafeForm):
     confirm = forms.BooleanField(label=_("Close it now, with the result as it stands"))
+
+
+class ProposalForm(SafeForm):
+    name_fields = ("title",)
+
+    kind = forms.ChoiceField(
+        label=_("You propose"), choices=ProposalKind.choices, widget=forms.RadioSelect
+    )
+    horizon_years = forms.TypedChoiceField(
+        label=_("Horizon"), choices=Horizon.choices, coerce=int, widget=forms.RadioSelect
+    )
+    title = forms.CharField(label=_("In a few words"), max_length=200)
+    direction = forms.CharField(
+        label=_("Where the company is going"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    contribution = forms.CharField(
+        label=_("Where ops can contribute"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    roles = forms.ModelMultipleChoiceField(
+        label=_("Roles it needs"),
+        queryset=JobRole.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The planned roles of the team plan that this goal calls for."),
+    )
+    campaigns = forms.ModelMultipleChoiceField(
+        label=_("Campaigns that serve it"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .futures import team_campaigns, team_roles
+
+        self.fields["roles"].queryset = team_roles(team)
+        self.fields["campaigns"].queryset = team_campaigns(team)
+
+
+class CommentForm(SafeForm):
+    text = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FutureDecisionForm(SafeForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("accept", _("Accept")), ("decline", _("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Why"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Say why, so the team can follow the decision."),
+    )

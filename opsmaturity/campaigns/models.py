@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.lib.models import AppendOnly
 from opsmaturity.operations.phases import Phase
+from opsmaturity.organization.models import Horizon
 
 
 class Goal(models.TextChoices):
@@ -188,3 +189,93 @@ class CampaignProgress(models.Model):
 
     def __str__(self):
         return f"{self.campaign} {self.date}: {self.done}/{self.total}"
+
+
+# --- planning the future with the team ------------------------------------------------
+
+
+class ProposalKind(models.TextChoices):
+    GOAL = "goal", _("A goal: where the company is going")
+    ROLE = "role", _("A role the team will need")
+
+
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class FutureGoal(models.Model):
+    """Where the company is going in 1, 3 or 5 years and where ops can contribute (or a
+    role the team will need), proposed by anyone in the team, decided by a manager."""
+
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.CASCADE, related_name="future_goals", verbose_name=_("team")
+    )
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=ProposalKind.choices, default=ProposalKind.GOAL
+    )
+    horizon_years = models.PositiveSmallIntegerField(_("horizon"), choices=Horizon.choices)
+    title = models.CharField(_("title"), max_length=200)
+    direction = models.TextField(_("where the company is going"), blank=True)
+    contribution = models.TextField(_("where ops can contribute"), blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ProposalStatus.choices,
+        default=ProposalStatus.PROPOSED,
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    decision_reason = models.TextField(_("reason of the decision"), blank=True)
+    roles = models.ManyToManyField(
+        "organization.JobRole", blank=True, related_name="future_goals", verbose_name=_("roles")
+    )
+    campaigns = models.ManyToManyField(
+        Campaign, blank=True, related_name="future_goals", verbose_name=_("campaigns")
+    )
+
+    class Meta:
+        ordering = ["horizon_years", "proposed_at", "pk"]
+        verbose_name = _("future goal")
+        verbose_name_plural = _("future goals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(horizon_years__in=Horizon.values), name="futuregoal_horizon_known"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class NoteKind(models.TextChoices):
+    COMMENT = "comment", _("Comment")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class FutureNote(AppendOnly, models.Model):
+    """A comment on a goal, or a manager's decision with its reason: written once."""
+
+    goal = models.ForeignKey(FutureGoal, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(_("kind"), max_length=16, choices=NoteKind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    text = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("note on a future goal")
+        verbose_name_plural = _("notes on future goals")
+
+    def __str__(self):
+        return f"{self.goal}: {self.get_kind_display()}"

@@ -9,4 +9,8 @@ urlpatterns = [
     path("new/", views.campaign_create, name="create"),
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/close/", views.campaign_close, name="close"),
+    path("future/<int:team_pk>/", views.future_plan, name="future"),
+    path("future/<int:team_pk>/propose/", views.future_propose, name="future_propose"),
+    path("future/goals/<int:pk>/comment/", views.future_comment, name="future_comment"),
+    path("future/goals/<int:pk>/decide/", views.future_decide, name="future_decide"),
 ]

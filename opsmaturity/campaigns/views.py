@@ -2,13 +2,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from opsmaturity.teams import access
+from opsmaturity.teams.models import Team
 
-from . import charts, pages, services
-from .forms import CampaignForm, CloseForm
+from . import charts, futures, pages, services
+from .forms import CampaignForm, CloseForm, CommentForm, FutureDecisionForm, ProposalForm
+from .models import FutureGoal
 
 
 @login_required
@@ -20,6 +23,7 @@ def campaign_list(request):
         "open_rows": [r for r in rows if not r["campaign"].is_closed],
         "closed_rows": [r for r in rows if r["campaign"].is_closed],
         "can_create": access.can_start_campaigns(request.user),
+        "teams": access.visible_teams(request.user).order_by("name"),
     }
     return render(request, "campaigns/list.html", context)
 
@@ -118,3 +122,91 @@ def campaign_close(request, pk):
         % {"done": closed.result_done, "total": closed.result_total},
     )
     return redirect(campaign)
+
+
+# --- planning the future with the team ------------------------------------------------
+
+
+def _future_page(request, team, status=200, **forms):
+    can_plan = access.can_plan_future(request.user, team.pk)
+    context = {
+        "team": team,
+        **futures.plan_page(team),
+        "can_plan": can_plan,
+        "can_decide": access.can_decide_future(request.user, team.pk),
+        "proposal_form": forms.get("proposal_form") or ProposalForm(team=team),
+        "comment_form": CommentForm(),
+        "decision_form": FutureDecisionForm(),
+        "failed_goal": forms.get("failed_goal"),
+        "failed_form": forms.get("failed_form"),
+        "teams": access.visible_teams(request.user).order_by("name"),
+    }
+    # The form that was refused, for the tests and the page's error message.
+    context["form"] = forms.get("proposal_form") or forms.get("failed_form")
+    return render(request, "campaigns/future.html", context, status=status)
+
+
+@login_required
+@require_safe
+def future_plan(request, team_pk):
+    team = get_object_or_404(Team, pk=team_pk)
+    return _future_page(request, team)
+
+
+@login_required
+@require_POST
+def future_propose(request, team_pk):
+    team = get_object_or_404(Team, pk=team_pk)
+    access.require(
+        access.can_plan_future(request.user, team.pk),
+        _("Only the people of this team propose goals for it."),
+    )
+    form = ProposalForm(request.POST, team=team)
+    if form.is_valid():
+        try:
+            futures.propose(team, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Proposed: the team can comment, a manager decides."))
+            return redirect("campaigns:future", team.pk)
+    return _future_page(request, team, proposal_form=form)
+
+
+def _goal(request, pk):
+    return get_object_or_404(FutureGoal.objects.select_related("team"), pk=pk)
+
+
+@login_required
+@require_POST
+def future_comment(request, pk):
+    goal = _goal(request, pk)
+    access.require(
+        access.can_plan_future(request.user, goal.team_id),
+        _("Only the people of this team comment on its future."),
+    )
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _future_page(request, goal.team, failed_goal=goal.pk, failed_form=form)
+    futures.comment(goal, by=request.user, text=form.cleaned_data["text"])
+    return redirect(f"{reverse('campaigns:future', args=[goal.team_id])}#goal-{goal.pk}")
+
+
+@login_required
+@require_POST
+def future_decide(request, pk):
+    goal = _goal(request, pk)
+    access.require(
+        access.can_decide_future(request.user, goal.team_id),
+        _("Only a manager of this team decides on its future."),
+    )
+    form = FutureDecisionForm(request.POST)
+    if not form.is_valid():
+        return _future_page(request, goal.team, failed_goal=goal.pk, failed_form=form)
+    futures.decide(
+        goal,
+        by=request.user,
+        accept=form.cleaned_data["decision"] == "accept",
+        reason=form.cleaned_data["reason"],
+    )
+    return redirect(f"{reverse('campaigns:future', args=[goal.team_id])}#goal-{goal.pk}")

@@ -14,6 +14,8 @@ everything. Every signed-in person may read every operation and the team plan.
 - A weekly digest is previewed by its reader, or by staff for anyone.
 - Campaigns: everyone signed in reads them; staff and the managers of the teams a
   campaign covers start it, change its operations and close it.
+- A team's future (goals at 1, 3, 5 years, roles): everyone signed in reads it; its
+  people propose and comment; its managers accept or decline, with a reason.
 
 The questions take plain objects and look only at their ids (``team_id``,
 ``user_id``), so this module imports no other app. A person's roles are read once
@@ -213,6 +215,16 @@ def can_manage_campaign(user, campaign):
     """Close it early, add or remove operations: staff, or a manager of every one of its
     teams (``campaign.teams`` prefetched, or asked once)."""
     return can_create_campaign_for(user, {team.pk for team in campaign.teams.all()})
+
+
+def can_plan_future(user, team_id):
+    """Propose goals or roles for a team's future, and comment on them: its people."""
+    return in_team(user, team_id)
+
+
+def can_decide_future(user, team_id):
+    """Accept or decline a proposal for a team's future: its managers (and staff)."""
+    return manages_team(user, team_id)
 
 
 def can_read_campaigns(user):

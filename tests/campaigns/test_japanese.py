@@ -26,3 +26,9 @@ def test_the_dashboard_forecast_speaks_japanese(client, manager, team):
     client.force_login(manager)
     page = client.get(reverse("dashboard:index"), **JA).content.decode()
     assert "立ち上げ期にある1件の業務の見通しはまだ出せません" in page
+
+
+def test_the_future_page_speaks_japanese(client, member, team):
+    client.force_login(member)
+    page = client.get(reverse("campaigns:future", args=[team.pk]), **JA).content.decode()
+    assert "Billingの将来" in page and "みんなで議論しましょう" in page and "1年後" in page

@@ -12,8 +12,15 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from opsmaturity.campaigns import futures
 from opsmaturity.campaigns import services as campaign_services
-from opsmaturity.campaigns.forms import CampaignForm, CloseForm
+from opsmaturity.campaigns.forms import (
+    CampaignForm,
+    CloseForm,
+    CommentForm,
+    FutureDecisionForm,
+    ProposalForm,
+)
 from opsmaturity.digests import tokens
 from opsmaturity.digests.forms import PreferencesForm
 from opsmaturity.maturity.forms import DecisionForm, SnoozeForm
@@ -129,7 +136,15 @@ def make_world():
         owner=people["outsider"],
         teams=[other],
     )
+    future_goal = futures.propose(
+        team, by=member, kind="goal", horizon_years=3, title="Self-service refunds"
+    )
+    foreign_goal = futures.propose(
+        other, by=stranger, kind="role", horizon_years=5, title="Risk modeller"
+    )
     return SimpleNamespace(
+        future_goal=future_goal,
+        foreign_goal=foreign_goal,
         campaign=campaign,
         foreign_campaign=foreign_campaign,
         team=team,
@@ -442,6 +457,41 @@ CAMPAIGN_SPECS = [
         ],
         lambda w: CloseForm(),
         lambda w: {"confirm": "on"},
+    ),
+    spec(
+        "future-propose",
+        lambda w: (
+            [url("campaigns:future_propose", t.pk) for t in (w.team, w.other)]
+            + [url("campaigns:future_propose", MISSING_ID)]
+        ),
+        lambda w: ProposalForm(team=w.team),
+        lambda w: {
+            "kind": "goal",
+            "horizon_years": "3",
+            "title": "Self-service chargebacks",
+            "direction": "Customers serve themselves",
+            "contribution": "Refund rules written down",
+            "roles": [str(w.role.pk)],
+            "campaigns": [str(w.campaign.pk)],
+        },
+    ),
+    spec(
+        "future-comment",
+        lambda w: [
+            url("campaigns:future_comment", pk)
+            for pk in (w.future_goal.pk, w.foreign_goal.pk, MISSING_ID)
+        ],
+        lambda w: CommentForm(),
+        lambda w: {"text": "Chargebacks too?"},
+    ),
+    spec(
+        "future-decide",
+        lambda w: [
+            url("campaigns:future_decide", pk)
+            for pk in (w.future_goal.pk, w.foreign_goal.pk, MISSING_ID)
+        ],
+        lambda w: FutureDecisionForm(),
+        lambda w: {"decision": "accept", "reason": "Agreed in the team meeting"},
     ),
 ]
 APP_SPECS += CAMPAIGN_SPECS

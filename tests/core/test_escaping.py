@@ -128,6 +128,20 @@ def visits(w):
             method="post",
             data={"name": PAYLOADS["operation.name"], "goal": "phase", "teams": [team.pk]},
         ),
+        Visit("campaigns:future", (team.pk,)),
+        Visit(
+            "campaigns:future_propose",
+            (team.pk,),
+            method="post",
+            data={"title": PAYLOADS["operation.name"], "kind": "goal", "horizon_years": "9"},
+        ),
+        Visit("campaigns:future_comment", (w["future_goal"].pk,), method="post", data={}),
+        Visit(
+            "campaigns:future_decide",
+            (w["future_goal"].pk,),
+            method="post",
+            data={"decision": "accept", "reason": ""},
+        ),
         Visit(
             "organization:requirement_set",
             (role.pk,),
@@ -260,6 +274,7 @@ REFUSED = {
         "organization:requirement_set",
         "organization:level_confirm",
         "campaigns:create",  # managers start campaigns
+        "campaigns:future_decide",  # managers decide
     },
 }
 

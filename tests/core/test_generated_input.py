@@ -279,6 +279,7 @@ NAMES = {
     "operations.operation": ["name"],
     "teams.team": ["name"],
     "campaigns.campaign": ["name"],
+    "campaigns.futuregoal": ["title"],
     "organization.skill": ["name"],
     "organization.jobrole": ["name"],
     "auth.user": ["first_name", "last_name"],
