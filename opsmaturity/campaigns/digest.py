@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from opsmaturity.lib.urls import absolute
+from opsmaturity.operations.phases import Phase
 from opsmaturity.teams import access
 
 from . import pages, progress
@@ -50,6 +51,8 @@ def campaign_part(user, on):
     mine = list(
         progress.with_done(progress.current_members())
         .filter(campaign__closed_at__isnull=True, operation__owner=user, done=False)
+        # a retired operation needs nothing more from its owner, unless retiring is the goal
+        .exclude(Q(operation__phase=Phase.RETIRE) & ~Q(campaign__goal_phase=Phase.RETIRE))
         .select_related("campaign", "operation__team")
         .order_by("campaign__deadline", "operation__name")
     )

@@ -45,6 +45,13 @@ def test_owners_get_their_open_operations_with_the_deadline(manager, member, tea
     assert part.managed == []
 
 
+def test_a_retired_operation_asks_nothing_more_of_its_owner(manager, member, team):
+    ops, _campaign = world(manager, member, team)
+    op_services.move_phase(ops[0], Phase.RETIRE, by=manager, note="no longer needed")
+    part = campaign_part(member, timezone.localdate())
+    assert [m.operation.name for m in part.mine] == ["Op 1"]
+
+
 def test_owners_are_reminded_in_the_last_days(manager, member, team, settings):
     settings.OPS_CAMPAIGN_REMIND_DAYS = 14
     world(manager, member, team, n=1, deadline_days=10)
