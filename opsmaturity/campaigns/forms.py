@@ -143,3 +143,17 @@ class FutureDecisionForm(SafeForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Say why, so the team can follow the decision."),
     )
+
+
+class AddOperationForm(SafeForm):
+    name = forms.CharField(
+        label=_("Add an operation by its name"),
+        max_length=200,
+        help_text=_("An operation of the campaign's teams; the addition is recorded."),
+    )
+    note = forms.CharField(label=_("Why (optional)"), max_length=500, required=False)
+
+
+class RemoveOperationForm(SafeForm):
+    operation = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    note = forms.CharField(label=_("Why (optional)"), max_length=500, required=False)

@@ -6,11 +6,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from opsmaturity.lib.text import same_name
+from opsmaturity.operations.models import Operation
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Team
 
 from . import charts, futures, pages, services
-from .forms import CampaignForm, CloseForm, CommentForm, FutureDecisionForm, ProposalForm
+from .forms import (
+    AddOperationForm,
+    CampaignForm,
+    CloseForm,
+    CommentForm,
+    FutureDecisionForm,
+    ProposalForm,
+    RemoveOperationForm,
+)
 from .models import FutureGoal
 
 
@@ -91,15 +101,74 @@ def campaign_create(request):
     return render(request, "campaigns/form.html", {"form": form, "from_list": preview})
 
 
-@login_required
-@require_safe
-def campaign_detail(request, pk):
-    campaign = get_object_or_404(pages.campaigns_with_teams(), pk=pk)
+def _detail_page(request, campaign, status=200, form=None):
     context = {"campaign": campaign, **pages.detail(campaign)}
     context["chart"] = charts.burn_up(context["points"], campaign.deadline)
     context["can_manage"] = access.can_manage_campaign(request.user, campaign)
     context["close_form"] = CloseForm()
-    return render(request, "campaigns/detail.html", context)
+    context["add_form"] = form if isinstance(form, AddOperationForm) else AddOperationForm()
+    context["form"] = form  # the change that was refused, if any
+    return render(request, "campaigns/detail.html", context, status=status)
+
+
+@login_required
+@require_safe
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(pages.campaigns_with_teams(), pk=pk)
+    return _detail_page(request, campaign)
+
+
+def _campaign_to_change(request, pk):
+    campaign = get_object_or_404(pages.campaigns_with_teams(), pk=pk)
+    access.require(
+        access.can_manage_campaign(request.user, campaign),
+        _("Only a manager of its teams changes a campaign's operations."),
+    )
+    return campaign
+
+
+@login_required
+@require_POST
+def campaign_add(request, pk):
+    campaign = _campaign_to_change(request, pk)
+    form = AddOperationForm(request.POST)
+    if form.is_valid():
+        candidates = Operation.objects.filter(team__in=[t.pk for t in campaign.teams.all()])
+        operation = same_name(candidates, form.cleaned_data["name"])
+        if operation is None:
+            form.add_error("name", _("No operation of the campaign's teams has this name."))
+        else:
+            try:
+                services.add_operation(
+                    campaign, operation, by=request.user, note=form.cleaned_data["note"]
+                )
+            except ValidationError as exc:
+                form.add_error("name", exc.messages)
+            else:
+                messages.success(request, _("“%(name)s” is added.") % {"name": operation.name})
+                return redirect(campaign)
+    return _detail_page(request, campaign, form=form)
+
+
+@login_required
+@require_POST
+def campaign_remove(request, pk):
+    campaign = _campaign_to_change(request, pk)
+    form = RemoveOperationForm(request.POST)
+    if form.is_valid():
+        operation = Operation.objects.filter(pk=form.cleaned_data["operation"]).first()
+        try:
+            if operation is None:
+                raise ValidationError(_("This operation is not in the campaign."))
+            services.remove_operation(
+                campaign, operation, by=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("“%(name)s” is removed.") % {"name": operation.name})
+            return redirect(campaign)
+    return _detail_page(request, campaign, form=form)
 
 
 @login_required

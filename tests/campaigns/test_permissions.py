@@ -60,10 +60,34 @@ def close(world):
     return reverse("campaigns:close", args=[campaign.pk]), {"confirm": "on"}, happened
 
 
+def add(world):
+    OperationFactory(team=world["team"], name="Late arrival")
+    campaign = world["campaign"]
+    url = reverse("campaigns:add", args=[campaign.pk])
+    return url, {"name": "late  ARRIVAL"}, lambda: campaign.changes.filter(action="added").exists()
+
+
+def add_unknown(world):
+    campaign = world["campaign"]
+    url = reverse("campaigns:add", args=[campaign.pk])
+    return url, {"name": "Nothing like it"}, lambda: campaign.changes.exists()
+
+
+def remove(world):
+    campaign = world["campaign"]
+    op = campaign.members.get().operation
+    url = reverse("campaigns:remove", args=[campaign.pk])
+    data = {"operation": op.pk, "note": "Moved to another team"}
+    return url, data, lambda: campaign.changes.filter(action="removed").exists()
+
+
 TABLE = {
     # anonymous, outsider (manages another team), member, manager, staff
     create: [LOGIN, REFUSED, DENIED, ALLOWED, ALLOWED],
     close: [LOGIN, DENIED, DENIED, ALLOWED, ALLOWED],
+    add: [LOGIN, DENIED, DENIED, ALLOWED, ALLOWED],
+    add_unknown: [LOGIN, DENIED, DENIED, REFUSED, REFUSED],
+    remove: [LOGIN, DENIED, DENIED, ALLOWED, ALLOWED],
 }
 
 

@@ -154,3 +154,22 @@ def test_tampered_ids_are_404(client, manager):
     assert client.post("/campaigns/999999/close/", {"confirm": "on"}).status_code == 404
     response = client.get(reverse("campaigns:create"), {"team": "9" * 30, "phase": "nope"})
     assert response.status_code == 200
+
+
+def test_a_manager_adds_and_removes_operations_and_the_page_says_so(client, manager, team):
+    first = OperationFactory(team=team, name="Refunds")
+    campaign = start_campaign(manager, [team])
+    OperationFactory(team=team, name="Chargebacks", phase=Phase.AUTOMATE)
+    client.force_login(manager)
+    client.post(reverse("campaigns:add", args=[campaign.pk]), {"name": "chargebacks"})
+    client.post(
+        reverse("campaigns:remove", args=[campaign.pk]),
+        {"operation": first.pk, "note": "Handed to Support"},
+    )
+    page = client.get(campaign.get_absolute_url()).content.decode()
+    assert "Changes since the start" in page and "Handed to Support" in page
+    assert "1 / 1" in page  # Chargebacks, past standardize, is done
+    again = client.post(reverse("campaigns:add", args=[campaign.pk]), {"name": "Chargebacks"})
+    assert "already in the campaign" in again.content.decode()
+    gone = client.post(reverse("campaigns:remove", args=[campaign.pk]), {"operation": 99999})
+    assert gone.status_code == 200 and gone.context["form"].errors

@@ -15,11 +15,13 @@ from django.utils import timezone
 from opsmaturity.campaigns import futures
 from opsmaturity.campaigns import services as campaign_services
 from opsmaturity.campaigns.forms import (
+    AddOperationForm,
     CampaignForm,
     CloseForm,
     CommentForm,
     FutureDecisionForm,
     ProposalForm,
+    RemoveOperationForm,
 )
 from opsmaturity.digests import tokens
 from opsmaturity.digests.forms import PreferencesForm
@@ -457,6 +459,22 @@ CAMPAIGN_SPECS = [
         ],
         lambda w: CloseForm(),
         lambda w: {"confirm": "on"},
+    ),
+    spec(
+        "campaign-add",
+        lambda w: [
+            url("campaigns:add", pk) for pk in (w.campaign.pk, w.foreign_campaign.pk, MISSING_ID)
+        ],
+        lambda w: AddOperationForm(),
+        lambda w: {"name": "Fax intake", "note": "Found later"},
+    ),
+    spec(
+        "campaign-remove",
+        lambda w: [
+            url("campaigns:remove", pk) for pk in (w.campaign.pk, w.foreign_campaign.pk, MISSING_ID)
+        ],
+        lambda w: RemoveOperationForm(),
+        lambda w: {"operation": str(w.op.pk), "note": "Handed over"},
     ),
     spec(
         "future-propose",

@@ -128,6 +128,13 @@ def visits(w):
             method="post",
             data={"name": PAYLOADS["operation.name"], "goal": "phase", "teams": [team.pk]},
         ),
+        Visit(
+            "campaigns:add",
+            (w["campaign"].pk,),
+            method="post",
+            data={"name": PAYLOADS["operation.name"], "note": PAYLOADS["operation.name"]},
+        ),
+        Visit("campaigns:remove", (w["campaign"].pk,), method="post", data={"operation": "x"}),
         Visit("campaigns:future", (team.pk,)),
         Visit(
             "campaigns:future_propose",
@@ -275,6 +282,8 @@ REFUSED = {
         "organization:level_confirm",
         "campaigns:create",  # managers start campaigns
         "campaigns:future_decide",  # managers decide
+        "campaigns:add",  # managers change a campaign's operations
+        "campaigns:remove",
     },
 }
 
