@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "opsmaturity.organization",
     "opsmaturity.transfer",
     "opsmaturity.offboarding",
+    "opsmaturity.campaigns",
     "opsmaturity.tooling",
     "opsmaturity.sso",
 ]
@@ -350,6 +351,9 @@ OPS_DIGEST_MAX_ATTEMPTS = env_int("OPS_DIGEST_MAX_ATTEMPTS", 6, minimum=1)
 OPS_DIGEST_RETRY_MINUTES = env_int("OPS_DIGEST_RETRY_MINUTES", 5, minimum=1)
 OPS_DIGEST_UNSUBSCRIBE_DAYS = env_int("OPS_DIGEST_UNSUBSCRIBE_DAYS", 90, minimum=1)
 OPS_DIGEST_DISPATCH_SECONDS = env_int("OPS_DIGEST_DISPATCH_SECONDS", 240, minimum=10)
+# Owners of operations not done in a campaign are reminded in the digests of the last
+# N days before its deadline.
+OPS_CAMPAIGN_REMIND_DAYS = env_int("OPS_CAMPAIGN_REMIND_DAYS", 14, minimum=0)
 
 # --- Celery ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

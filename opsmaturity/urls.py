@@ -28,6 +28,7 @@ urlpatterns = [
     path("teams/", include("opsmaturity.teams.urls")),
     path("invitations/", include("opsmaturity.invitations.urls")),
     path("people/", include("opsmaturity.offboarding.urls")),
+    path("campaigns/", include("opsmaturity.campaigns.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -124,6 +124,39 @@ def visits(w):
         Visit("organization:role_create", params={"team": team.pk}),
         Visit("organization:role_detail", (role.pk,)),
         Visit("organization:role_edit", (role.pk,)),
+        Visit("campaigns:list"),
+        Visit("campaigns:detail", (w["campaign"].pk,)),
+        Visit("campaigns:create"),
+        Visit(
+            "campaigns:create",
+            params={"team": team.pk, "phase": Phase.LAUNCH, "q": PAYLOADS["operation.name"][:60]},
+        ),
+        Visit(
+            "campaigns:create",
+            method="post",
+            data={"name": PAYLOADS["operation.name"], "goal": "phase", "teams": [team.pk]},
+        ),
+        Visit(
+            "campaigns:add",
+            (w["campaign"].pk,),
+            method="post",
+            data={"name": PAYLOADS["operation.name"], "note": PAYLOADS["operation.name"]},
+        ),
+        Visit("campaigns:remove", (w["campaign"].pk,), method="post", data={"operation": "x"}),
+        Visit("campaigns:future", (team.pk,)),
+        Visit(
+            "campaigns:future_propose",
+            (team.pk,),
+            method="post",
+            data={"title": PAYLOADS["operation.name"], "kind": "goal", "horizon_years": "9"},
+        ),
+        Visit("campaigns:future_comment", (w["future_goal"].pk,), method="post", data={}),
+        Visit(
+            "campaigns:future_decide",
+            (w["future_goal"].pk,),
+            method="post",
+            data={"decision": "accept", "reason": ""},
+        ),
         Visit(
             "organization:requirement_set",
             (role.pk,),
@@ -189,6 +222,7 @@ def visits(w):
 NOT_PAGES = {
     "healthz": "JSON: the state of the database and the broker",
     "logout": "POST only; redirects",
+    "campaigns:close": "POST only; redirects to the campaign's page (walked)",
     "maturity:decide": "POST only; redirects to the operation's page (walked)",
     "maturity:lift": "POST only; redirects to the operation's page (walked)",
     "maturity:check-operation": "publishes a scan; answers with the check's state only",
@@ -329,6 +363,10 @@ REFUSED = {
         "offboarding:people",  # managers and staff
         "offboarding:leave",
         "offboarding:reassign",
+        "campaigns:create",  # managers start campaigns
+        "campaigns:future_decide",  # managers decide
+        "campaigns:add",  # managers change a campaign's operations
+        "campaigns:remove",
     },
 }
 
