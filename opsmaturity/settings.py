@@ -62,6 +62,11 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "rest_framework",
+    # Before drf_spectacular: its Swagger page is served with our CSP-safe template.
+    "opsmaturity.api",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "opsmaturity.core",
     "opsmaturity.teams",
     "opsmaturity.operations",
@@ -371,6 +376,40 @@ CELERY_BEAT_SCHEDULE = {
         "task": "opsmaturity.maturity.take_snapshot",
         "schedule": _crontab_from_env("OPS_SNAPSHOT_CRON", "15 0 * * *"),
         "options": {"expires": 23 * 60 * 60},
+    },
+}
+
+# --- REST API (opsmaturity/api, README "API") ------------------------------------
+# Personal tokens (Authorization: Bearer …) for scripts, the session for the browser
+# (CSRF enforced). Every endpoint asks teams/access.py, as the pages do.
+OPS_API_RATE = env_str("OPS_API_RATE", "600/minute")
+OPS_API_PAGE_SIZE = env_int("OPS_API_PAGE_SIZE", 50, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "opsmaturity.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ops Maturity API",
+    "DESCRIPTION": "The registry of operations, their flags, teams and trends.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "PhaseEnum": "opsmaturity.operations.phases.Phase",
+        "FlagKindEnum": "opsmaturity.maturity.models.FlagKind",
     },
 }
 

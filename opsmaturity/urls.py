@@ -14,6 +14,7 @@ urlpatterns = [
     path("maturity/", include("opsmaturity.maturity.urls")),
     path("digests/", include("opsmaturity.digests.urls")),
     path("team-plan/", include("opsmaturity.organization.urls")),
+    path("api/", include("opsmaturity.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

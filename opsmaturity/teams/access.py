@@ -76,6 +76,15 @@ def visible_teams(user):
     return Team.objects.filter(pk__in=member_team_ids(user))
 
 
+def readable_teams(user):
+    """The teams, and their members, a person may read through the API: every team for
+    anyone signed in, as the list's filters name every team and every operation names
+    its people."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.all()
+
+
 def editable_teams(user):
     """The teams in which a person may record operations."""
     return visible_teams(user)
@@ -187,6 +196,14 @@ def plannable_people(user):
 
 def can_preview_digest(user, person_id):
     return user.is_staff or person_id == user.pk
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+def can_revoke_token(user, token):
+    """A personal API token is its owner's alone to revoke (staff too, for anyone)."""
+    return user.is_staff or token.user_id == user.pk
 
 
 # --- the admin ---------------------------------------------------------------------------

@@ -1,0 +1,19 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from . import docs, views
+
+app_name = "api"
+
+router = SimpleRouter(use_regex_path=False)
+router.register("operations", views.OperationViewSet, basename="operation")
+router.register("flags", views.FlagViewSet, basename="flag")
+router.register("teams", views.TeamViewSet, basename="team")
+router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
