@@ -386,11 +386,17 @@ OPS_API_RATE = env_str("OPS_API_RATE", "600/minute")
 OPS_API_PAGE_SIZE = env_int("OPS_API_PAGE_SIZE", 50, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "opsmaturity.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
+        "opsmaturity.api.permissions.TokenScope",
     ],
+    # Per token (or per person signed in), counted in the default cache: per process
+    # unless CACHES points at a shared one.
+    "DEFAULT_THROTTLE_CLASSES": ["opsmaturity.api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": OPS_API_RATE},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

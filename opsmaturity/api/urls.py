@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import docs, views
+from . import docs, pages, views
 
 app_name = "api"
 
@@ -15,5 +15,7 @@ router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("tokens/", pages.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", pages.revoke, name="revoke-token"),
     path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
