@@ -127,8 +127,20 @@ class ReviewSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": ["", *Phase.values],
+        "description": "Empty for the operation's creation.",
+    }
+)
+class FromPhaseField(serializers.CharField):
+    pass
+
+
 class TransitionSerializer(serializers.ModelSerializer):
     by = PersonField(read_only=True, allow_null=True)
+    from_phase = FromPhaseField(read_only=True)
 
     class Meta:
         model = PhaseTransition

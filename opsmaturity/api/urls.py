@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("tokens/", pages.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", pages.revoke, name="revoke-token"),
     path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Anything else under /api/ (an id that is no id, a typo) is a JSON 404, not a page.
+    re_path(r"^v1/", views.not_found, name="not-found"),
 ]

@@ -8,8 +8,10 @@ what the pages do.
 import datetime as dt
 
 from django.db.models import Prefetch
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -243,6 +245,11 @@ def _with_version(request, data):
 
 def raise_not_found():
     raise NotFound()
+
+
+@csrf_exempt  # it changes nothing, and answers in JSON whatever the method
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
 
 
 FLAG_FILTERS = [
