@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "opsmaturity.digests",
     "opsmaturity.organization",
     "opsmaturity.tooling",
+    "opsmaturity.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -416,7 +417,22 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PhaseEnum": "opsmaturity.operations.phases.Phase",
         "FlagKindEnum": "opsmaturity.maturity.models.FlagKind",
+        "WebhookEventEnum": "opsmaturity.webhooks.models.Event",
     },
+}
+
+# --- Webhooks (opsmaturity/webhooks, README "Webhooks") -----------------------------
+# Deliveries to loopback, private or link-local addresses are refused unless allowed
+# (tests, receivers inside a private network).
+OPS_WEBHOOKS_ALLOW_PRIVATE = env_bool("OPS_WEBHOOKS_ALLOW_PRIVATE", False)
+OPS_WEBHOOK_TIMEOUT = env_float("OPS_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
+OPS_WEBHOOK_MAX_ATTEMPTS = env_int("OPS_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+OPS_WEBHOOK_RETRY_SECONDS = env_int("OPS_WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+OPS_WEBHOOK_PAUSE_AFTER = env_int("OPS_WEBHOOK_PAUSE_AFTER", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {
+    "task": "opsmaturity.webhooks.sweep",
+    "schedule": _crontab_from_env("OPS_WEBHOOK_SWEEP_CRON", "*/5 * * * *"),
+    "options": {"expires": 4 * 60},
 }
 
 LOGGING = {

@@ -28,7 +28,7 @@ def tokens(request):
         "tokens": ApiToken.objects.filter(user=request.user),
         "new_token": raw,
     }
-    status = 201 if raw else 400 if form.errors else 200
+    status = 400 if form.errors else 200
     return render(request, "api/tokens.html", context, status=status)
 
 

@@ -2,6 +2,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
+from opsmaturity.webhooks import api as webhooks_api
+
 from . import docs, pages, views
 
 app_name = "api"
@@ -11,6 +13,7 @@ router.register("operations", views.OperationViewSet, basename="operation")
 router.register("flags", views.FlagViewSet, basename="flag")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
+router.register("webhooks", webhooks_api.EndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -206,6 +206,14 @@ def can_revoke_token(user, token):
     return user.is_staff or token.user_id == user.pk
 
 
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def can_manage_webhooks(user):
+    """Webhook endpoints send the organisation's events outside it: staff keep them."""
+    return user.is_authenticated and user.is_staff
+
+
 # --- the admin ---------------------------------------------------------------------------
 
 

@@ -105,6 +105,13 @@ def visits(w):
         Visit("digests:preferences"),
         Visit("digests:unsubscribe", (token,)),
         Visit("digests:unsubscribe", (tokens.make_token(w["performer"]),)),
+        # API tokens: a name typed into the form, shown back in the list of tokens
+        Visit(
+            "api:tokens",
+            method="post",
+            data={"name": PAYLOADS["operation.name"][:90], "scope": "read"},
+        ),
+        Visit("api:tokens"),
         Visit("organization:index"),
         Visit("organization:team_gap", (team.pk,)),
         Visit("organization:team_gap", (team.pk,), htmx=True),
@@ -146,6 +153,31 @@ NOT_PAGES = {
     "maturity:check-team": "publishes a scan; answers with the check's state only",
     "maturity:check-status": "a scan task's state: no user text",
     "organization:requirement_remove": "answers with the partial of requirement_set (walked)",
+    "api:revoke-token": "POST only; redirects to the tokens page (walked)",
+    "api:docs": "Swagger UI: the schema's text only, no user text",
+    "api:schema": "the OpenAPI schema: no user text",
+    "api:not-found": "JSON 404",
+    **{
+        f"api:{name}": "JSON (the API): encoded as JSON, never HTML (tests/api)"
+        for name in (
+            "operation-list",
+            "operation-detail",
+            "operation-move",
+            "operation-review",
+            "operation-history",
+            "flag-list",
+            "flag-detail",
+            "flag-snooze",
+            "flag-decide",
+            "flag-lift",
+            "team-list",
+            "team-detail",
+            "snapshot-list",
+            "webhook-list",
+            "webhook-detail",
+            "webhook-deliveries",
+        )
+    },
 }
 
 
