@@ -18,3 +18,6 @@ operation_moved = Signal()
 snooze_asked = Signal()
 # flag, by, exemption (granted or declined)
 snooze_decided = Signal()
+# as_of (the moment of the scan: the opened flags' opened_at, the resolved ones'
+# resolved_at), opened and resolved (how many); only when either is not 0
+flags_changed = Signal()

@@ -7,18 +7,29 @@ from django.utils import timezone
 from .models import Delivery, Endpoint
 
 
-def emit(event, payload):
-    endpoints = [
+def receiving(event):
+    """The endpoints that want ``event`` now (a handful: read them all, filter here)."""
+    return [
         e
         for e in Endpoint.objects.filter(is_active=True, paused_at__isnull=True)
         if event in (e.events or [])
     ]
-    if not endpoints:
+
+
+def emit(event, payload):
+    return emit_many(event, [payload])
+
+
+def emit_many(event, payloads, endpoints=None):
+    """One delivery per endpoint and payload, started once the transaction commits."""
+    endpoints = receiving(event) if endpoints is None else endpoints
+    if not endpoints or not payloads:
         return []
     now = timezone.now()
     deliveries = Delivery.objects.bulk_create(
         Delivery(endpoint=e, event=event, payload=payload, created_at=now, next_attempt_at=now)
         for e in endpoints
+        for payload in payloads
     )
     ids = [d.pk for d in deliveries]
 

@@ -1,12 +1,13 @@
 """The services' announcements (lib.events) turned into webhook events."""
 
+from django.db import transaction
 from django.dispatch import receiver
 
 from opsmaturity.lib import events
 from opsmaturity.lib.people import display_name
 from opsmaturity.lib.urls import absolute
 
-from .events import emit
+from .events import emit, emit_many, receiving
 from .models import Event
 
 
@@ -76,3 +77,26 @@ def snooze_asked(sender, flag, by, exemption, **kwargs):
 def snooze_decided(sender, flag, by, exemption, **kwargs):
     data = {"flag": flag_data(flag), "by": person(by), "decision": exemption_data(exemption)}
     emit(Event.SNOOZE_DECIDED, data)
+
+
+@receiver(events.flags_changed)
+def flags_changed(sender, as_of, opened, resolved, **kwargs):
+    """The flags a scan opened and resolved, read once the scan is committed (the scan
+    itself runs no query more), and only when an endpoint wants them."""
+    transaction.on_commit(lambda: _send_flags(as_of, opened, resolved))
+
+
+def _send_flags(as_of, opened, resolved):
+    from opsmaturity.maturity.models import Flag
+
+    flags = Flag.objects.select_related("operation__team")
+    for event, count, lookup in (
+        (Event.FLAG_OPENED, opened, "opened_at"),
+        (Event.FLAG_RESOLVED, resolved, "resolved_at"),
+    ):
+        endpoints = receiving(event) if count else []
+        if endpoints:
+            changed = flags.filter(**{lookup: as_of}).order_by("pk")
+            payloads = [{"flag": flag_data(flag), "at": as_of} for flag in changed]
+            with transaction.atomic():
+                emit_many(event, payloads, endpoints)
