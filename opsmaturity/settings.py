@@ -429,6 +429,17 @@ OPS_WEBHOOK_TIMEOUT = env_float("OPS_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
 OPS_WEBHOOK_MAX_ATTEMPTS = env_int("OPS_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
 OPS_WEBHOOK_RETRY_SECONDS = env_int("OPS_WEBHOOK_RETRY_SECONDS", 30, minimum=1)
 OPS_WEBHOOK_PAUSE_AFTER = env_int("OPS_WEBHOOK_PAUSE_AFTER", 15, minimum=1)
+# The teams' chat channels get their weekly summary when the digests go out (in
+# TIME_ZONE; cron counts days from Sunday, OPS_DIGEST_WEEKDAY from Monday).
+CELERY_BEAT_SCHEDULE["chat-weekly-summaries"] = {
+    "task": "opsmaturity.webhooks.weekly_summaries",
+    "schedule": crontab(
+        minute=int(OPS_DIGEST_TIME[3:]),
+        hour=int(OPS_DIGEST_TIME[:2]),
+        day_of_week=(OPS_DIGEST_WEEKDAY + 1) % 7,
+    ),
+    "options": {"expires": 60 * 60},
+}
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {
     "task": "opsmaturity.webhooks.sweep",
     "schedule": _crontab_from_env("OPS_WEBHOOK_SWEEP_CRON", "*/5 * * * *"),

@@ -14,6 +14,7 @@ router.register("flags", views.FlagViewSet, basename="flag")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
 router.register("webhooks", webhooks_api.EndpointViewSet, basename="webhook")
+router.register("chat-channels", webhooks_api.ChatChannelViewSet, basename="chat-channel")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

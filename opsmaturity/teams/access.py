@@ -214,6 +214,18 @@ def can_manage_webhooks(user):
     return user.is_authenticated and user.is_staff
 
 
+def chat_teams(user):
+    """The teams whose Slack or Microsoft Teams channels a person keeps: the ones they
+    manage (every team for staff)."""
+    if user.is_staff:
+        return Team.objects.all()
+    return managed_teams(user)
+
+
+def can_manage_chat(user, team_id):
+    return manages_team(user, team_id)
+
+
 # --- the admin ---------------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """Staff keep webhook endpoints through the API: /api/v1/webhooks/."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -13,9 +14,10 @@ from opsmaturity.api.pagination import Cursor
 from opsmaturity.api.writes import checked
 from opsmaturity.teams import access
 
-from .forms import EndpointForm
-from .models import Delivery, Endpoint, Event
+from .forms import ChatChannelForm, EndpointForm
+from .models import Delivery, Endpoint, Event, Kind
 
+ONLY_MANAGERS = _("Only a manager of the team keeps its chat channels.")
 ERRORS = {400: OpenApiTypes.OBJECT, 401: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT}
 
 
@@ -118,11 +120,11 @@ class EndpointViewSet(viewsets.GenericViewSet):
     queryset = Endpoint.objects.none()
 
     def get_endpoint(self, pk):
-        return get_object_or_404(Endpoint, pk=pk)
+        return get_object_or_404(Endpoint, pk=pk, kind=Kind.WEBHOOK)
 
     def list(self, request):
         self.paginator.ordering = ("-id",)
-        page = self.paginate_queryset(Endpoint.objects.all())
+        page = self.paginate_queryset(Endpoint.objects.filter(kind=Kind.WEBHOOK))
         return self.get_paginated_response(EndpointSerializer(page, many=True).data)
 
     @extend_schema(responses={200: EndpointSerializer, **ERRORS, 404: OpenApiTypes.OBJECT})
@@ -165,4 +167,127 @@ class EndpointViewSet(viewsets.GenericViewSet):
         endpoint = self.get_endpoint(pk)
         self.paginator.ordering = ("-id",)
         page = self.paginate_queryset(endpoint.deliveries.all())
+        return self.get_paginated_response(DeliverySerializer(page, many=True).data)
+
+
+class ChatChannelSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=Event.choices))
+    kind = serializers.ChoiceField(choices=[(Kind.SLACK, "Slack"), (Kind.TEAMS, "Teams")])
+
+    class Meta:
+        model = Endpoint
+        fields = [
+            "id",
+            "kind",
+            "team",
+            "url",
+            "description",
+            "events",
+            "weekly_summary",
+            "is_active",
+            "failures",
+            "paused_at",
+            "paused_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ChatChannelWriteSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    team = serializers.IntegerField()
+    url = serializers.CharField()
+    description = serializers.CharField(required=False, allow_blank=True)
+    events = serializers.ListField(child=serializers.CharField(), required=False)
+    weekly_summary = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class ChatChannelUpdateSerializer(ChatChannelWriteSerializer):
+    resume = serializers.BooleanField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            field.required = False
+        return fields
+
+
+CHAT_FIELDS = ("kind", "team", "url", "description", "events", "weekly_summary", "is_active")
+
+
+def _chat_data(body, instance=None):
+    data = {"is_active": True}
+    if instance is not None:
+        data = {name: getattr(instance, name) for name in CHAT_FIELDS if name != "team"}
+        data["team"] = instance.team_id
+        data["events"] = list(instance.events)
+    data.update({name: body[name] for name in CHAT_FIELDS if name in body})
+    return data
+
+
+class ChatChannelViewSet(viewsets.GenericViewSet):
+    """A team's Slack or Microsoft Teams channel, kept by the team's managers."""
+
+    serializer_class = ChatChannelSerializer
+    pagination_class = Cursor
+    lookup_value_converter = "int"
+    queryset = Endpoint.objects.none()
+
+    def channels(self):
+        teams = access.chat_teams(self.request.user)
+        return Endpoint.objects.exclude(kind=Kind.WEBHOOK).filter(team__in=teams)
+
+    def get_channel(self, pk):
+        channel = get_object_or_404(Endpoint.objects.exclude(kind=Kind.WEBHOOK), pk=pk)
+        access.require(access.can_manage_chat(self.request.user, channel.team_id), ONLY_MANAGERS)
+        return channel
+
+    def list(self, request):
+        self.paginator.ordering = ("-id",)
+        page = self.paginate_queryset(self.channels())
+        return self.get_paginated_response(ChatChannelSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: ChatChannelSerializer, **ERRORS, 404: OpenApiTypes.OBJECT})
+    def retrieve(self, request, pk=None):
+        return Response(ChatChannelSerializer(self.get_channel(pk)).data)
+
+    @extend_schema(
+        request=ChatChannelWriteSerializer, responses={201: ChatChannelSerializer, **ERRORS}
+    )
+    def create(self, request):
+        teams = access.chat_teams(request.user)
+        access.require(teams.exists(), ONLY_MANAGERS)
+        checked(ChatChannelWriteSerializer, request.data)
+        form = ChatChannelForm(_chat_data(request.data), teams=teams)
+        if not form.is_valid():
+            raise FormInvalid(form)
+        channel = form.save(commit=False)
+        channel.created_by = request.user
+        channel.save()
+        return Response(ChatChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ChatChannelUpdateSerializer,
+        responses={200: ChatChannelSerializer, **ERRORS, 404: OpenApiTypes.OBJECT},
+    )
+    def partial_update(self, request, pk=None):
+        channel = self.get_channel(pk)
+        checked(ChatChannelUpdateSerializer, request.data, partial=True)
+        teams = access.chat_teams(request.user)
+        form = ChatChannelForm(_chat_data(request.data, channel), instance=channel, teams=teams)
+        if not form.is_valid():
+            raise FormInvalid(form)
+        channel = form.save(commit=False)
+        if request.data.get("resume") is True:
+            channel.paused_at, channel.paused_reason, channel.failures = None, "", 0
+        channel.save()
+        return Response(ChatChannelSerializer(channel).data)
+
+    @extend_schema(responses={200: DeliverySerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, pk=None):
+        channel = self.get_channel(pk)
+        self.paginator.ordering = ("-id",)
+        page = self.paginate_queryset(channel.deliveries.all())
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)

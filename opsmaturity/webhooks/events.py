@@ -20,6 +20,12 @@ def emit(event, payload):
     return emit_many(event, [payload])
 
 
+def team_of(payload):
+    """The team an event is about (a chat channel hears only of its own team's)."""
+    about = payload.get("operation") or (payload.get("flag") or {}).get("operation") or {}
+    return (about.get("team") or {}).get("id") or payload.get("team", {}).get("id")
+
+
 def emit_many(event, payloads, endpoints=None):
     """One delivery per endpoint and payload, started once the transaction commits."""
     endpoints = receiving(event) if endpoints is None else endpoints
@@ -30,7 +36,10 @@ def emit_many(event, payloads, endpoints=None):
         Delivery(endpoint=e, event=event, payload=payload, created_at=now, next_attempt_at=now)
         for e in endpoints
         for payload in payloads
+        if e.team_id is None or e.team_id == team_of(payload)
     )
+    if not deliveries:
+        return []
     ids = [d.pk for d in deliveries]
 
     def start():

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from opsmaturity.lib.forms import SafeModelForm
 
 from .addresses import RefusedAddress, check_url
-from .models import Endpoint, Event
+from .models import Endpoint, Event, Kind
 
 
 class EndpointForm(SafeModelForm):
@@ -46,3 +46,33 @@ class EndpointForm(SafeModelForm):
         if not secret:
             return self.instance.secret if self.instance.pk else Endpoint().secret
         return secret
+
+
+CHAT_EVENTS = [(value, label) for value, label in Event.choices if value != Event.WEEKLY_SUMMARY]
+
+
+class ChatChannelForm(EndpointForm):
+    """A team's Slack or Microsoft Teams channel: its incoming-webhook URL and the events
+    it wants; the team is one the person manages."""
+
+    kind = forms.ChoiceField(
+        label=_("Chat"), choices=[(Kind.SLACK, Kind.SLACK.label), (Kind.TEAMS, Kind.TEAMS.label)]
+    )
+    events = forms.MultipleChoiceField(label=_("Events"), choices=CHAT_EVENTS, required=False)
+
+    class Meta:
+        model = Endpoint
+        fields = ["kind", "team", "url", "description", "events", "weekly_summary", "is_active"]
+        error_messages = {"team": {"required": _("Choose the team whose channel it is.")}}
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["team"].required = True
+        del self.fields["secret"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("events") and not cleaned.get("weekly_summary"):
+            self.add_error("events", _("Choose events, or the weekly summary, or both."))
+        return cleaned

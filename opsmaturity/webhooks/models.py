@@ -20,13 +20,40 @@ class Event(models.TextChoices):
     SNOOZE_DECIDED = "snooze.decided", _("Snooze decided")
     CAMPAIGN_DEADLINE_NEAR = "campaign.deadline_near", _("Campaign deadline near")
     CAMPAIGN_CLOSED = "campaign.closed", _("Campaign closed")
+    WEEKLY_SUMMARY = "summary.weekly", _("Weekly summary")
 
 
 def new_secret():
     return secrets.token_urlsafe(32)
 
 
+class Kind(models.TextChoices):
+    WEBHOOK = "webhook", _("Signed webhook")
+    SLACK = "slack", _("Slack")
+    TEAMS = "teams", _("Microsoft Teams")
+
+
 class Endpoint(models.Model):
+    """Where events go: a signed webhook (staff), or a team's Slack or Microsoft Teams
+    channel (its incoming-webhook URL, kept by the team's managers)."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.WEBHOOK)
+    # A chat channel hears only of its team's operations; a webhook of every team's.
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="chat_channels",
+        verbose_name=_("team"),
+    )
+    weekly_summary = models.BooleanField(
+        _("weekly summary"),
+        default=False,
+        help_text=_("A summary of the team's flags each week, when the digests go out."),
+    )
+    # The Monday of the last week a summary went out: each week's is claimed once.
+    summary_week = models.DateField(_("last summary for the week of"), null=True, blank=True)
     url = models.URLField(_("URL"), max_length=500)
     description = models.CharField(_("description"), max_length=200, blank=True)
     events = models.JSONField(_("events"), default=list)
@@ -45,6 +72,12 @@ class Endpoint(models.Model):
         ordering = ["id"]
         verbose_name = _("webhook endpoint")
         verbose_name_plural = _("webhook endpoints")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="webhook") | models.Q(team__isnull=False),
+                name="endpoint_chat_has_a_team",
+            )
+        ]
 
     def __str__(self):
         return self.url

@@ -21,9 +21,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import signing
+from . import chat, signing
 from .addresses import RefusedAddress, check_url
-from .models import Delivery, Endpoint, Status
+from .models import Delivery, Endpoint, Kind, Status
 
 log = logging.getLogger(__name__)
 EXCERPT = 500
@@ -39,6 +39,11 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedire
 
 
 def body_of(delivery):
+    """A signed webhook gets the event as it is; a chat channel a message for people."""
+    kind = delivery.endpoint.kind
+    if kind != Kind.WEBHOOK:
+        envelope = chat.message(kind, delivery.event, delivery.payload)
+        return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
     envelope = {
         "id": str(delivery.uid),
         "event": delivery.event,

@@ -43,3 +43,10 @@ def sweep():
     for pk in due:
         enqueue(pk)
     return len(due)
+
+
+@shared_task(name="opsmaturity.webhooks.weekly_summaries")
+def weekly_summaries():
+    from .summaries import send_weekly_summaries
+
+    return send_weekly_summaries()

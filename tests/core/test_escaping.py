@@ -176,6 +176,9 @@ NOT_PAGES = {
             "webhook-list",
             "webhook-detail",
             "webhook-deliveries",
+            "chat-channel-list",
+            "chat-channel-detail",
+            "chat-channel-deliveries",
         )
     },
 }
