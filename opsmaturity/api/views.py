@@ -75,14 +75,10 @@ def _with_etag(response, operation):
     return response
 
 
-def _detail_queryset():
-    return Operation.objects.select_related("team", "owner").prefetch_related("performers", "flags")
-
-
 def _operation_data(operation):
-    operation = _detail_queryset().get(pk=operation.pk)
-    operation.open_flags = [f for f in operation.flags.all() if f.resolved_at is None]
-    return s.OperationSerializer(operation).data
+    """The operation as the list shows it: its open flags as the lists count them."""
+    rows = page_rows(Operation.objects.filter(pk=operation.pk)).prefetch_related("performers")
+    return s.OperationSerializer(rows.get()).data
 
 
 @extend_schema_view(
