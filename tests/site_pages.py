@@ -70,6 +70,7 @@ def main_pages(site):
         f"/team-plan/plans/{site['plan'].pk}/edit/",
         "/digests/preview/",
         "/digests/preferences/",
+        "/api/tokens/",
         "/admin/",
         "/admin/operations/operation/",
         f"/admin/operations/operation/{op}/change/",
