@@ -409,6 +409,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The registry of operations, their flags, teams and trends.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Endpoints grouped by resource (operations, flags, teams…) rather than all under "v1".
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
