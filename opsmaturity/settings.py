@@ -63,6 +63,11 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "rest_framework",
+    # Before drf_spectacular: its Swagger page is served with our CSP-safe template.
+    "opsmaturity.api",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "opsmaturity.core",
     "opsmaturity.accounts",
     "opsmaturity.teams",
@@ -77,6 +82,7 @@ INSTALLED_APPS = [
     "opsmaturity.campaigns",
     "opsmaturity.tooling",
     "opsmaturity.sso",
+    "opsmaturity.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -445,6 +451,74 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _crontab_from_env("OPS_SNAPSHOT_CRON", "15 0 * * *"),
         "options": {"expires": 23 * 60 * 60},
     },
+}
+
+# --- REST API (opsmaturity/api, README "API") ------------------------------------
+# Personal tokens (Authorization: Bearer …) for scripts, the session for the browser
+# (CSRF enforced). Every endpoint asks teams/access.py, as the pages do.
+OPS_API_RATE = env_str("OPS_API_RATE", "600/minute")
+OPS_API_PAGE_SIZE = env_int("OPS_API_PAGE_SIZE", 50, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "opsmaturity.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "opsmaturity.api.permissions.TokenScope",
+    ],
+    # Per token (or per person signed in), counted in the default cache: per process
+    # unless CACHES points at a shared one.
+    "DEFAULT_THROTTLE_CLASSES": ["opsmaturity.api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": OPS_API_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "opsmaturity.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ops Maturity API",
+    "DESCRIPTION": "The registry of operations, their flags, teams and trends.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Endpoints grouped by resource (operations, flags, teams…) rather than all under "v1".
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "PhaseEnum": "opsmaturity.operations.phases.Phase",
+        "FlagKindEnum": "opsmaturity.maturity.models.FlagKind",
+        "WebhookEventEnum": "opsmaturity.webhooks.models.Event",
+    },
+}
+
+# --- Webhooks (opsmaturity/webhooks, README "Webhooks") -----------------------------
+# Deliveries to loopback, private or link-local addresses are refused unless allowed
+# (tests, receivers inside a private network).
+OPS_WEBHOOKS_ALLOW_PRIVATE = env_bool("OPS_WEBHOOKS_ALLOW_PRIVATE", False)
+OPS_WEBHOOK_TIMEOUT = env_float("OPS_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
+OPS_WEBHOOK_MAX_ATTEMPTS = env_int("OPS_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+OPS_WEBHOOK_RETRY_SECONDS = env_int("OPS_WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+OPS_WEBHOOK_PAUSE_AFTER = env_int("OPS_WEBHOOK_PAUSE_AFTER", 15, minimum=1)
+# The teams' chat channels get their weekly summary when the digests go out (in
+# TIME_ZONE; cron counts days from Sunday, OPS_DIGEST_WEEKDAY from Monday).
+CELERY_BEAT_SCHEDULE["chat-weekly-summaries"] = {
+    "task": "opsmaturity.webhooks.weekly_summaries",
+    "schedule": crontab(
+        minute=int(OPS_DIGEST_TIME[3:]),
+        hour=int(OPS_DIGEST_TIME[:2]),
+        day_of_week=(OPS_DIGEST_WEEKDAY + 1) % 7,
+    ),
+    "options": {"expires": 60 * 60},
+}
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {
+    "task": "opsmaturity.webhooks.sweep",
+    "schedule": _crontab_from_env("OPS_WEBHOOK_SWEEP_CRON", "*/5 * * * *"),
+    "options": {"expires": 4 * 60},
 }
 
 LOGGING = {

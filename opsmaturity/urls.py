@@ -29,6 +29,7 @@ urlpatterns = [
     path("invitations/", include("opsmaturity.invitations.urls")),
     path("people/", include("opsmaturity.offboarding.urls")),
     path("campaigns/", include("opsmaturity.campaigns.urls")),
+    path("api/", include("opsmaturity.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

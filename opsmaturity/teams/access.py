@@ -90,6 +90,15 @@ def visible_teams(user):
     return Team.objects.filter(pk__in=member_team_ids(user))
 
 
+def readable_teams(user):
+    """The teams, and their members, a person may read through the API: every team for
+    anyone signed in, as the list's filters name every team and every operation names
+    its people."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.all()
+
+
 def editable_teams(user):
     """The teams in which a person may record operations: not the archived ones."""
     return visible_teams(user).filter(archived_at__isnull=True)
@@ -359,6 +368,34 @@ def can_decide_future(user, team_id):
 def can_read_campaigns(user):
     """Everyone signed in reads every campaign, as they read every operation."""
     return user.is_authenticated
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+def can_revoke_token(user, token):
+    """A personal API token is its owner's alone to revoke (staff too, for anyone)."""
+    return user.is_staff or token.user_id == user.pk
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def can_manage_webhooks(user):
+    """Webhook endpoints send the organisation's events outside it: staff keep them."""
+    return user.is_authenticated and user.is_staff
+
+
+def chat_teams(user):
+    """The teams whose Slack or Microsoft Teams channels a person keeps: the ones they
+    manage (every team for staff)."""
+    if user.is_staff:
+        return Team.objects.all()
+    return managed_teams(user)
+
+
+def can_manage_chat(user, team_id):
+    return manages_team(user, team_id)
 
 
 # --- the admin ---------------------------------------------------------------------------

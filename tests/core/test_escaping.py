@@ -113,6 +113,13 @@ def visits(w):
         Visit("digests:preferences"),
         Visit("digests:unsubscribe", (token,)),
         Visit("digests:unsubscribe", (tokens.make_token(w["performer"]),)),
+        # API tokens: a name typed into the form, shown back in the list of tokens
+        Visit(
+            "api:tokens",
+            method="post",
+            data={"name": PAYLOADS["operation.name"][:90], "scope": "read"},
+        ),
+        Visit("api:tokens"),
         Visit("organization:index"),
         Visit("organization:team_gap", (team.pk,)),
         Visit("organization:team_gap", (team.pk,), htmx=True),
@@ -244,6 +251,34 @@ NOT_PAGES = {
     "offboarding:reactivate": "POST only; redirects to the people list (walked)",
     "sso:login": "redirects to the identity provider",
     "sso:callback": "redirects, or a refusal in words of its own (tests/sso)",
+    "api:revoke-token": "POST only; redirects to the tokens page (walked)",
+    "api:docs": "Swagger UI: the schema's text only, no user text",
+    "api:schema": "the OpenAPI schema: no user text",
+    "api:not-found": "JSON 404",
+    **{
+        f"api:{name}": "JSON (the API): encoded as JSON, never HTML (tests/api)"
+        for name in (
+            "operation-list",
+            "operation-detail",
+            "operation-move",
+            "operation-review",
+            "operation-history",
+            "flag-list",
+            "flag-detail",
+            "flag-snooze",
+            "flag-decide",
+            "flag-lift",
+            "team-list",
+            "team-detail",
+            "snapshot-list",
+            "webhook-list",
+            "webhook-detail",
+            "webhook-deliveries",
+            "chat-channel-list",
+            "chat-channel-detail",
+            "chat-channel-deliveries",
+        )
+    },
 }
 
 
