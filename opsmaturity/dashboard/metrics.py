@@ -149,7 +149,9 @@ def flagged(scope, rule, limit=LIST_LIMIT):
     """
     flags = list(
         scope.flags(rule.kind)
-        .select_related("operation", "operation__team", "operation__owner")
+        .select_related(
+            "operation", "operation__team", "operation__owner", "operation__owner__profile"
+        )
         .order_by(*rule.order_by)[:limit]
     )
     on = today()

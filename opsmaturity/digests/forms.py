@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.accounts.models import zone_of
 from opsmaturity.lib.forms import SafeForm, SafeModelForm
 from opsmaturity.lib.people import PersonChoiceField
 from opsmaturity.lib.widgets import QuickSelect
@@ -35,13 +36,22 @@ class PreferencesForm(SafeModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].help_text = _(
-            "Where you read it: the digest comes on %(day)s at %(time)s there. A name such as "
-            "Europe/Paris or Asia/Tokyo; empty for the installation's, %(zone)s."
-        ) % {
+        # empty: the zone of the person's profile, else the installation's
+        profile_zone = zone_of(self.instance.user) if self.instance.user_id else None
+        if profile_zone is None:
+            help_text = _(
+                "Where you read it: the digest comes on %(day)s at %(time)s there. A name such "
+                "as Europe/Paris or Asia/Tokyo; empty for the installation's, %(zone)s."
+            )
+        else:
+            help_text = _(
+                "Where you read it: the digest comes on %(day)s at %(time)s there. A name such "
+                "as Europe/Paris or Asia/Tokyo; empty for your profile's, %(zone)s."
+            )
+        self.fields["time_zone"].help_text = help_text % {
             "day": WEEKDAYS[digest_weekday()],
             "time": f"{digest_time():%H:%M}",
-            "zone": settings.TIME_ZONE,
+            "zone": str(profile_zone or settings.TIME_ZONE),
         }
 
     def clean_time_zone(self):

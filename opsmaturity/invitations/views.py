@@ -19,7 +19,8 @@ from . import services
 from .forms import AcceptForm, InviteForm
 from .models import Invitation
 
-PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The backend a password sign-in uses (settings.AUTHENTICATION_BACKENDS), named on login.
+PASSWORD_BACKEND = "opsmaturity.accounts.backends.UsernameOrEmailBackend"
 
 
 def team_section(request, team, invite_form=None):

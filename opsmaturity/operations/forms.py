@@ -18,7 +18,8 @@ from opsmaturity.teams.models import Membership, Team
 
 from . import purposes
 from .models import MAX_MONEY, MAX_VOLUME, CriterionCheck, Operation, name_taken
-from .phases import Phase
+from .phases import WORKING_PHASES, Phase
+from .services import since_error
 
 User = get_user_model()
 
@@ -93,6 +94,32 @@ class OperationForm(SafeModelForm):
     monthly_value = money_field(
         _("Monthly value"), _("What it earns or protects each month, in the same currency.")
     )
+    # Asked on creation only, for an operation that already runs in the real world.
+    current_phase = forms.ChoiceField(
+        label=_("Current phase"),
+        choices=[(p.value, p.label) for p in WORKING_PHASES],
+        initial=Phase.LAUNCH,
+        required=False,
+        help_text=_("The phase it is in today; a new operation starts in launch."),
+    )
+    phase_since = forms.DateField(
+        label=_("In this phase since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Leave empty for today (in launch: its launch day)."),
+    )
+
+    field_order = [
+        "name",
+        "team",
+        "owner",
+        "purpose",
+        "performers",
+        "runbook_url",
+        "launched_at",
+        "current_phase",
+        "phase_since",
+    ]
 
     class Meta:
         model = Operation
@@ -146,6 +173,8 @@ class OperationForm(SafeModelForm):
             "“We have always done it” is not a purpose."
         )
         if self.instance.pk:
+            # A recorded operation changes phase by moves, never by an edit.
+            del self.fields["current_phase"], self.fields["phase_since"]
             if "version" in self.fields:
                 # Without it a save could not tell that someone else saved meanwhile.
                 self.fields["version"].initial = self.instance.version
@@ -166,6 +195,9 @@ class OperationForm(SafeModelForm):
         if launched and launched > timezone.localdate():
             raise forms.ValidationError(_("A launch date cannot be in the future."))
         return launched
+
+    def clean_current_phase(self):
+        return self.cleaned_data.get("current_phase") or Phase.LAUNCH
 
     def clean_purpose(self):
         purpose = (self.cleaned_data.get("purpose") or "").strip()
@@ -193,6 +225,10 @@ class OperationForm(SafeModelForm):
                 _("%(person)s is not in %(team)s; choose someone from the team.")
                 % {"person": display_name(owner), "team": team.name},
             )
+        if "phase_since" in self.fields:
+            error = since_error(cleaned.get("phase_since"), cleaned.get("launched_at"))
+            if error:
+                self.add_error("phase_since", error)
         if team and name:
             in_team = Operation.objects.filter(team=team)
             if same_name(in_team, name, exclude_pk=self.instance.pk) is not None:

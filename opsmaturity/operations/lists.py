@@ -25,11 +25,11 @@ def open_flags_prefetch(include_snoozed=False):
     flags = Flag.objects.current()
     if include_snoozed:
         requests = FlagExemption.objects.filter(action=ExemptionAction.REQUESTED).select_related(
-            "by"
+            "by__profile"
         )
         flags = (
             Flag.objects.open()
-            .select_related("snoozed_by")
+            .select_related("snoozed_by__profile")
             .prefetch_related(
                 Prefetch("exemptions", queryset=requests.order_by("-at"), to_attr="requests")
             )
@@ -102,5 +102,5 @@ def filtered_operations(user, params):
 def page_rows(queryset):
     """What the table shows of each row, in a constant number of queries."""
     return with_performer_count(
-        queryset.select_related("team", "owner").prefetch_related(open_flags_prefetch())
+        queryset.select_related("team", "owner__profile").prefetch_related(open_flags_prefetch())
     )

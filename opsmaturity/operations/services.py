@@ -8,8 +8,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opsmaturity.lib.clock import day_start
+from opsmaturity.lib.clock import day_start, today
 from opsmaturity.lib.concurrency import lock_current
+from opsmaturity.lib.people import display_name
 from opsmaturity.lib.text import same_name
 from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.maturity.scan import run_scan
@@ -44,6 +45,18 @@ def refresh_flags(operation):
         log.exception("flags of operation %s not refreshed; the next scan will", operation.pk)
 
 
+def refresh_flags_of(operation_ids):
+    """refresh_flags for several operations in one rescan (a person's operations after
+    they left, or after they were handed over)."""
+    ids = sorted(set(operation_ids))
+    if not ids:
+        return
+    try:
+        run_scan(operation_ids=ids, record=False)
+    except DatabaseError:
+        log.exception("flags of operations %s not refreshed; the next scan will", ids)
+
+
 def unmet_criteria(operation):
     """The active exit criteria of the operation's phase that it has not checked yet."""
     ticked = CriterionCheck.objects.current().filter(operation=operation).values("criterion_id")
@@ -65,19 +78,66 @@ def _saved_unless_name_taken(operation):
         raise ValidationError({"name": name_taken(operation.team, operation.name)}) from None
 
 
-def create_operation(*, by, performers=(), **fields):
-    """Record a new operation and the first line of its history."""
+def recorded_note(phase, since, imported=False):
+    """The first line of the history of an operation recorded as it already is."""
+    if not imported and phase == Phase.LAUNCH and (since is None or since >= today()):
+        return _("Recorded")
+    values = {"phase": Phase(phase).label, "date": (since or today()).isoformat()}
+    if imported:
+        return _("Recorded on import as already in %(phase)s since %(date)s") % values
+    return _("Recorded as already in %(phase)s since %(date)s") % values
+
+
+def since_error(since, launched_at):
+    """Why a "since" day cannot be, or "" (the create form and the import ask)."""
+    if since is None:
+        return ""
+    if since > today():
+        return _("It cannot have entered its phase in the future.")
+    if launched_at is not None and since < launched_at:
+        return _("It cannot have entered its phase before its launch day.")
+    return ""
+
+
+def create_operation(
+    *,
+    by,
+    performers=(),
+    since=None,
+    imported=False,
+    refresh=True,
+    validate_constraints=True,
+    **fields,
+):
+    """Record a new operation and the first line of its history.
+
+    ``since``, a local day, is when an operation that already runs in the real world
+    entered its phase (``phase`` among the fields, launch by default): its history
+    then begins with one transition "recorded as already in <phase> since <day>".
+    ``refresh=False`` leaves the flags to the caller, who refreshes a whole batch at once;
+    ``validate_constraints=False`` leaves the table's constraints to the database, for
+    a caller that checked them for the whole batch (the import: each constraint checked
+    in Python is a query, two thirds of the time of a row).
+    """
     operation = Operation(**fields)
     now = timezone.now()
-    operation.phase_entered_at = fields.get("phase_entered_at") or now
+    if since is not None and since < timezone.localdate(now):
+        operation.phase_entered_at = day_start(since)
+    else:
+        operation.phase_entered_at = fields.get("phase_entered_at") or now
     if operation.phase == Phase.LAUNCH:
         if operation.launched_at is None:
             operation.launched_at = timezone.localdate(operation.phase_entered_at)
-        elif operation.launched_at < timezone.localdate(operation.phase_entered_at):
+        elif since is None and operation.launched_at < timezone.localdate(
+            operation.phase_entered_at
+        ):
             # Recording an operation that has run for a while: its launch clock
             # started on its launch day, not today, or its stall would go unseen.
             operation.phase_entered_at = day_start(operation.launched_at)
-    operation.full_clean()
+    operation.full_clean(validate_constraints=validate_constraints)
+    error = since_error(since, operation.launched_at)
+    if error:
+        raise ValidationError({"phase_since": error})
     with transaction.atomic():
         _saved_unless_name_taken(operation)
         if performers:
@@ -88,15 +148,16 @@ def create_operation(*, by, performers=(), **fields):
             to_phase=operation.phase,
             by=by,
             at=operation.phase_entered_at,
-            note=_("Recorded"),
+            note=recorded_note(operation.phase, since, imported),
             monthly_cost=operation.monthly_cost,
             monthly_value=operation.monthly_value,
         )
-    refresh_flags(operation)
+    if refresh:
+        refresh_flags(operation)
     return operation
 
 
-def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=None):
+def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=None, refresh=True):
     """Move an operation to another phase: validate, record, update, in one transaction.
 
     Raises IllegalMove (or its NoteRequired) with a message for the user, and
@@ -125,12 +186,13 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
         )
     # Among others, this resolves every open flag of a retired operation: no rule
     # holds for one.
-    refresh_flags(current)
+    if refresh:
+        refresh_flags(current)
     operation.refresh_from_db()
     return transition
 
 
-def update_operation(operation, *, by, changes, expected_version, performers=None):
+def update_operation(operation, *, by, changes, expected_version, performers=None, refresh=True):
     """Save an edit unless someone else saved the operation since ``expected_version``.
 
     The row is locked for the check-and-write, so of two people saving at once
@@ -144,7 +206,8 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
         _saved_unless_name_taken(current)
         if performers is not None:
             current.performers.set(performers)
-    refresh_flags(current)
+    if refresh:
+        refresh_flags(current)
     return current
 
 
@@ -199,3 +262,64 @@ def set_criterion_check(operation, criterion, *, by, checked, evidence=""):
             checked_at=now,
             evidence=evidence,
         )
+
+
+def hand_over(
+    operation,
+    *,
+    by,
+    person,
+    new_owner=None,
+    remove_performer=False,
+    new_performer=None,
+    expected_version,
+):
+    """Hand over what ``person`` does on one operation: its ownership to ``new_owner``
+    (when given, and when they own it), and their place among its performers, removed or
+    given to ``new_performer``. Locked and version-checked like an edit.
+
+    Called inside the caller's transaction to hand over several operations in one step
+    (offboarding.services.reassign); the caller rescans them once it commits
+    (refresh_flags_of). Raises EditConflict, or ValidationError when the new owner may
+    not own an operation of its team (they left, or are not in it), and changes nothing.
+    Returns the operation as saved, or as it was when there was nothing to change.
+    """
+    from opsmaturity.teams.models import Membership
+
+    with transaction.atomic():
+        current = lock_current(Operation.objects, operation.pk, expected_version)
+        changed = False
+        if new_owner is not None and current.owner_id == person.pk and new_owner.pk != person.pk:
+            if (
+                not new_owner.is_active
+                or not Membership.objects.filter(
+                    team_id=current.team_id, user_id=new_owner.pk
+                ).exists()
+            ):
+                raise ValidationError(
+                    {
+                        "owner": _("%(person)s cannot own an operation of %(team)s.")
+                        % {"person": display_name(new_owner), "team": current.team.name}
+                    }
+                )
+            current.owner = new_owner
+            changed = True
+        performers = Operation.performers.through.objects.filter(operation_id=current.pk)
+        if (remove_performer or new_performer is not None) and performers.filter(
+            user_id=person.pk
+        ).exists():
+            if new_performer is not None and not new_performer.is_active:
+                raise ValidationError(
+                    {
+                        "performer": _("%(person)s has left and cannot run it.")
+                        % {"person": display_name(new_performer)}
+                    }
+                )
+            performers.filter(user_id=person.pk).delete()
+            if new_performer is not None and new_performer.pk != person.pk:
+                current.performers.add(new_performer)
+            changed = True
+        if changed:
+            current.version += 1
+            _saved_unless_name_taken(current)
+    return current

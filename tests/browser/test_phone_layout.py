@@ -29,6 +29,8 @@ PAGES = [
     "/team-plan/teams/{team}/",
     "/teams/",
     "/teams/{team}/",
+    "/account/",
+    "/accounts/password/change/",
 ]
 
 

@@ -12,12 +12,15 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from opsmaturity.accounts.forms import PasswordChangeForm, PasswordResetForm, ProfileForm
 from opsmaturity.digests import tokens
 from opsmaturity.digests.forms import PreferencesForm
 from opsmaturity.invitations.models import Invitation
 from opsmaturity.invitations.services import expiry
 from opsmaturity.maturity.forms import DecisionForm, SnoozeForm
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption, FlagKind
+from opsmaturity.offboarding.forms import ReassignForm
+from opsmaturity.offboarding.views import rows_of
 from opsmaturity.operations.forms import (
     CriterionCheckForm,
     MoveForm,
@@ -53,7 +56,7 @@ from tests.organization.factories import (
     SkillFactory,
     role_needing,
 )
-from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
 MISSING_ID = 987654
 
@@ -319,6 +322,28 @@ APP_SPECS = [
         lambda w: {"mode": "always", "time_zone": "Asia/Tokyo"},
     ),
     spec(
+        "profile",
+        lambda w: [url("accounts:profile")],
+        lambda w: ProfileForm(),
+        lambda w: {"display_name": "Mika M.", "language": "ja", "time_zone": "Asia/Tokyo"},
+    ),
+    spec(
+        "password-change",
+        lambda w: [url("password_change")],
+        lambda w: PasswordChangeForm(w.users["member"]),
+        lambda w: {
+            "old_password": PASSWORD,
+            "new_password1": "a-long-enough-passphrase-42",
+            "new_password2": "a-long-enough-passphrase-42",
+        },
+    ),
+    spec(
+        "password-reset",
+        lambda w: [url("password_reset")],
+        lambda w: PasswordResetForm(),
+        lambda w: {"email": "member@example.com"},
+    ),
+    spec(
         "digest-unsubscribe",
         unsubscribe_urls,
         no_form,
@@ -408,6 +433,43 @@ APP_SPECS = [
         lambda w: LearningPlanForm(instance=w.plan, actor=w.users["staff"]),
         plan_body,
         team=SimpleNamespace(name="id", values=[]),
+    ),
+    spec(
+        "people-leave",
+        lambda w: (
+            [
+                url("offboarding:leave", w.users[name].pk)
+                for name in ("colleague", "stranger", "staff")
+            ]
+            + [url("offboarding:leave", MISSING_ID)]
+        ),
+        no_form,
+        lambda w: {},
+    ),
+    spec(
+        "people-reactivate",
+        lambda w: [
+            url("offboarding:reactivate", pk) for pk in (w.users["colleague"].pk, MISSING_ID)
+        ],
+        no_form,
+        lambda w: {},
+    ),
+    spec(
+        "people-reassign",
+        lambda w: [
+            url("offboarding:reassign", pk)
+            for pk in (w.users["member"].pk, w.users["stranger"].pk, MISSING_ID)
+        ],
+        lambda w: ReassignForm(
+            person=w.users["member"], rows=rows_of(w.users["staff"], w.users["member"])
+        ),
+        lambda w: {
+            "all_owner": str(w.users["colleague"].pk),
+            "all_performer": "remove",
+            f"owner-{w.op.pk}": "",
+            f"performer-{w.op.pk}": "keep",
+            f"version-{w.op.pk}": str(w.op.version),
+        },
     ),
 ]
 
