@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 User = get_user_model()
 
 MAX_BATCH = 100
+MAX_ADDRESS = 254  # what an address field holds (RFC 5321's path limit)
 SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -49,9 +50,11 @@ def split_addresses(text):
         if not entry:
             continue
         try:
+            if len(entry) > MAX_ADDRESS:
+                raise ValidationError("too long")
             validate_email(entry)
         except ValidationError:
-            bad.append(raw)
+            bad.append(raw[:MAX_ADDRESS] + ("…" if len(raw) > MAX_ADDRESS else ""))
             continue
         local, _at, domain = entry.rpartition("@")
         address = f"{local}@{domain.lower()}"

@@ -125,15 +125,15 @@ def invite(request, team_pk):
     return render_team(request, team, invite_form=form)
 
 
-def _invitation(request, pk):
+def _invitation(request, pk, allowed):
     invitations = Invitation.objects.select_related("team")
-    return access.get_or_deny(invitations, pk, access.can_handle_invitation, request.user)
+    return access.get_or_deny(invitations, pk, allowed, request.user)
 
 
 @login_required
 @require_POST
 def resend(request, pk):
-    invitation = _invitation(request, pk)
+    invitation = _invitation(request, pk, access.can_resend_invitation)
     try:
         sent = services.resend(invitation, by=request.user)
     except services.InvitationRefused as exc:
@@ -150,7 +150,7 @@ def resend(request, pk):
 @login_required
 @require_POST
 def revoke(request, pk):
-    invitation = _invitation(request, pk)
+    invitation = _invitation(request, pk, access.can_revoke_invitation)
     try:
         services.revoke(invitation, by=request.user)
     except services.InvitationRefused as exc:

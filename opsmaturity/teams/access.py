@@ -257,9 +257,13 @@ def invitable_roles(user, team):
     return ["member", "manager"] if can_invite(user, team) else []
 
 
-def can_handle_invitation(user, invitation):
-    """Resend or revoke: whoever may invite to its team."""
+def can_revoke_invitation(user, invitation):
     return can_manage_members(user, invitation.team)
+
+
+def can_resend_invitation(user, invitation):
+    """Whoever may invite to its team (so, not to an archived one)."""
+    return can_invite(user, invitation.team)
 
 
 # --- digests -----------------------------------------------------------------------------

@@ -27,6 +27,8 @@ PAGES = [
     "/ops/new/",
     "/team-plan/",
     "/team-plan/teams/{team}/",
+    "/teams/",
+    "/teams/{team}/",
     "/account/",
     "/accounts/password/change/",
 ]

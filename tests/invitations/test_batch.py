@@ -98,3 +98,16 @@ def test_a_role_that_does_not_exist_is_refused(client, team, manager):
     assert response.status_code == 200
     assert response.context["form"].errors["role"]
     assert not Invitation.objects.exists()
+
+
+def test_an_address_too_long_to_keep_is_reported_not_sent(client, team, manager):
+    long_one = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".com"  # valid-looking, > 254
+    assert len(long_one) > 254
+    client.force_login(manager)
+    response = client.post(
+        reverse("invitations:invite", args=[team.pk]),
+        {"invite-emails": f"{long_one} ok@example.com", "invite-role": Role.MEMBER},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["emails"]
+    assert list(Invitation.objects.values_list("email", flat=True)) == ["ok@example.com"]

@@ -135,3 +135,13 @@ def test_accepting_makes_an_account_only_for_someone_signed_out(client, world, r
     else:
         assert response.status_code == 200 and not made
         assert Invitation.objects.get().accepted_at is None
+
+
+def test_an_archived_teams_invitations_are_revoked_not_resent(client, world):
+    from opsmaturity.teams.services import set_archived
+
+    set_archived(world["team"], archived=True, by=world["users"]["staff"])
+    client.force_login(world["users"]["manager"])
+    invitation = world["invitation"]
+    assert client.post(reverse("invitations:resend", args=[invitation.pk])).status_code == 403
+    assert client.post(reverse("invitations:revoke", args=[invitation.pk])).status_code == 302
