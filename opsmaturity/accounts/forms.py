@@ -8,6 +8,7 @@ changing it here would lock out whoever set it elsewhere (the admin, the command
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -81,7 +82,10 @@ class SignInForm(SafeInput, auth_forms.AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         username = self.fields["username"]
         username.label = _("Username or email")
+        # Django's form sets max_length without its validator: a longer login would reach
+        # django-axes, whose record of the failure holds 255 characters (a 500 on PostgreSQL).
         username.max_length = EMAIL_MAX_LENGTH
+        username.validators.append(MaxLengthValidator(EMAIL_MAX_LENGTH))
         username.widget.attrs["maxlength"] = str(EMAIL_MAX_LENGTH)
         username.widget.attrs["autocomplete"] = "username"
 

@@ -76,8 +76,17 @@ def test_an_unknown_address_is_refused_like_a_wrong_password(client, mika):
 
 
 def test_a_very_long_or_odd_login_gets_the_form_again(client):
-    for typed in ["x" * 5000 + "@example.com", "a\x00b@example.com", "@", ""]:
+    for typed in ["x" * 5000 + "@example.com", "x" * 300, "a\x00b@example.com", "@", ""]:
         assert sign_in(client, typed).status_code == 200, typed
+
+
+def test_a_login_too_long_is_refused_at_the_field_before_any_password_check(client):
+    from axes.models import AccessAttempt
+
+    response = sign_in(client, "x" * 255)
+    assert "username" in response.context["form"].errors
+    assert not AccessAttempt.objects.exists()
+    assert sign_in(client, "x" * 254).status_code == 200  # the longest address: a failure
 
 
 def test_guessing_through_the_email_in_every_spelling_is_paused(client, mika, settings):
