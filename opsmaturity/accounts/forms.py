@@ -8,6 +8,7 @@ changing it here would lock out whoever set it elsewhere (the admin, the command
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from django.utils import translation
@@ -115,14 +116,23 @@ class PasswordResetForm(SafeInput, auth_forms.PasswordResetForm):
             message.send()
 
 
-class SetPasswordForm(SafeInput, auth_forms.SetPasswordForm):
+class PlainPasswordHelp:
+    """The password rules as one line of help, as every field's help is shown (Django's
+    own is an HTML list, which the field template's paragraph cannot hold)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = " ".join(password_validators_help_texts())
+
+
+class SetPasswordForm(SafeInput, PlainPasswordHelp, auth_forms.SetPasswordForm):
     pass
 
 
 _take_passwords_as_typed(SetPasswordForm, "new_password1", "new_password2")
 
 
-class PasswordChangeForm(SafeInput, auth_forms.PasswordChangeForm):
+class PasswordChangeForm(SafeInput, PlainPasswordHelp, auth_forms.PasswordChangeForm):
     pass
 
 
