@@ -96,7 +96,14 @@ _take_passwords_as_typed(SignInForm, "password")
 
 class PasswordResetForm(SafeInput, auth_forms.PasswordResetForm):
     """Django's reset form; the email is built as every email of the app is (lib.emails),
-    in the reader's own language."""
+    in the reader's own language, at most one every PASSWORD_RESET_MAIL_MINUTES."""
+
+    def get_users(self, email):
+        from .services import claim_reset_mail
+
+        for user in super().get_users(email):
+            if claim_reset_mail(user):
+                yield user
 
     def send_mail(
         self,
