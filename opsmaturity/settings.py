@@ -65,11 +65,13 @@ INSTALLED_APPS = [
     "opsmaturity.core",
     "opsmaturity.accounts",
     "opsmaturity.teams",
+    "opsmaturity.invitations",
     "opsmaturity.operations",
     "opsmaturity.maturity",
     "opsmaturity.dashboard",
     "opsmaturity.digests",
     "opsmaturity.organization",
+    "opsmaturity.transfer",
     "opsmaturity.tooling",
 ]
 
@@ -267,6 +269,10 @@ AXES_ENABLE_ADMIN = False
 vars().update(email_settings_from_env(default_file_path=VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ops Maturity <ops-maturity@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Invitations -------------------------------------------------------------
+# Days an invitation link stays valid (a resend starts the days again).
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
 
 # --- The method's thresholds -----------------------------------------------
 OPS_STALL_DAYS = env_int("OPS_STALL_DAYS", 60, minimum=1)

@@ -18,11 +18,14 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include(auth_urlpatterns)),
     path("account/", include("opsmaturity.accounts.urls")),
+    path("ops/", include("opsmaturity.transfer.urls")),
     path("ops/", include("opsmaturity.operations.urls")),
     path("dashboard/", include("opsmaturity.dashboard.urls")),
     path("maturity/", include("opsmaturity.maturity.urls")),
     path("digests/", include("opsmaturity.digests.urls")),
     path("team-plan/", include("opsmaturity.organization.urls")),
+    path("teams/", include("opsmaturity.teams.urls")),
+    path("invitations/", include("opsmaturity.invitations.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 
 from opsmaturity.dashboard import metrics
 from opsmaturity.lib.clock import today
+from opsmaturity.lib.formatting import listing
 from opsmaturity.lib.urls import absolute
 from opsmaturity.maturity import rules
 from opsmaturity.maturity.models import Flag, FlagKind
@@ -121,7 +122,7 @@ class TeamSummary:
 
     @property
     def team_names(self):
-        return ", ".join(team.name for team in self.teams)
+        return listing(team.name for team in self.teams)
 
     @property
     def stalled_count(self):

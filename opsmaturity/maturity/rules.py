@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from opsmaturity.lib.clock import day_start, today
-from opsmaturity.lib.formatting import whole_amount
+from opsmaturity.lib.formatting import listing, whole_amount
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import PAST_LAUNCH, WORKING_PHASES, Phase
 
@@ -338,7 +338,7 @@ class PurposeDoesNotJustifyCost(Rule):
                 reasons.append(_("purpose last reviewed %(days)d days ago") % {"days": days})
             else:
                 reasons.append(_("purpose never reviewed in %(days)d days") % {"days": days})
-        return "; ".join(reasons)
+        return listing(reasons, clauses=True)
 
 
 class PersonDependent(Rule):
@@ -387,7 +387,7 @@ class PersonDependent(Rule):
             )
         if not facts.get("runbook"):
             reasons.append(_("no runbook"))
-        return ", ".join(reasons)
+        return listing(reasons)
 
 
 STALLED = StalledInLaunch()

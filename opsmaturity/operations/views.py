@@ -104,13 +104,17 @@ def operation_create(request):
                 operation = services.create_operation(
                     by=request.user,
                     performers=form.cleaned_data["performers"],
+                    phase=form.cleaned_data["current_phase"],
+                    since=form.cleaned_data["phase_since"],
                     **form.changes(),
                 )
             except ValidationError as exc:  # the name was taken a moment ago
                 form.add_error(None, exc)
             else:
                 messages.success(
-                    request, _("“%(name)s” is recorded, in launch.") % {"name": operation}
+                    request,
+                    _("“%(name)s” is recorded, in %(phase)s.")
+                    % {"name": operation, "phase": operation.get_phase_display()},
                 )
                 return redirect(operation)
     return render(request, "operations/form.html", {"form": form, "operation": None})

@@ -222,3 +222,10 @@ def test_clearing_the_language_says_saved_in_the_browsers_language(client, membe
     response = save(client, language="")
     page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="en">' in page
+
+
+def test_the_team_page_names_members_as_they_chose(client, member, manager, team):
+    ProfileFactory(user=member, display_name="Annie")
+    client.force_login(manager)
+    page = client.get(reverse("teams:detail", args=[team.pk])).content.decode()
+    assert "Annie" in page

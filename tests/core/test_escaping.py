@@ -147,6 +147,23 @@ def visits(w):
         Visit("password_reset_confirm", reset_link(w.member)),
         Visit("password_reset_confirm", ("MQ", "tampered-token")),
         Visit("password_reset_complete"),
+        Visit("teams:list"),
+        Visit("teams:detail", (team.pk,)),
+        # forms sent back with what was typed: too long a name, addresses that are not
+        Visit("teams:rename", (team.pk,), method="post", data={"name": PAYLOADS["team.name"] * 3}),
+        Visit(
+            "teams:member_add",
+            (team.pk,),
+            method="post",
+            data={"add-person": PAYLOADS["team.name"], "add-role": "manager"},
+        ),
+        Visit(
+            "invitations:invite",
+            (team.pk,),
+            method="post",
+            data={"invite-emails": PAYLOADS["team.name"], "invite-role": "member"},
+        ),
+        Visit("invitations:accept", (invitation_token(w),)),
         # last: confirming changes the gap (a second confirmation is told it changed)
         Visit(
             "organization:level_confirm",
@@ -168,7 +185,32 @@ NOT_PAGES = {
     "maturity:check-team": "publishes a scan; answers with the check's state only",
     "maturity:check-status": "a scan task's state: no user text",
     "organization:requirement_remove": "answers with the partial of requirement_set (walked)",
+    # an uploaded file's own text, walked with hostile files in tests/transfer/test_escaping.py
+    "transfer:import": "walked in tests/transfer/test_escaping.py",
+    "transfer:preview": "walked in tests/transfer/test_escaping.py",
+    "transfer:confirm": "walked in tests/transfer/test_escaping.py",
+    "transfer:export": "streamed CSV/XLSX, checked for formulas in tests/transfer/test_export.py",
+    "transfer:template": "a fixed example row (tests/transfer/test_export.py)",
+    "transfer:progress": "an import's counts and state, numbers only (tests/transfer)",
+    "teams:archive": "POST only; redirects to the team's page (walked)",
+    "teams:member_role": "POST only; shows the team's page (walked)",
+    "teams:member_remove": "POST only; shows the team's page (walked)",
+    "invitations:resend": "POST only; redirects to the team's page (walked)",
+    "invitations:revoke": "POST only; redirects to the team's page (walked)",
 }
+
+
+def invitation_token(w):
+    from opsmaturity.invitations.models import Invitation
+    from opsmaturity.invitations.services import expiry
+    from opsmaturity.invitations.tokens import make_token
+
+    invitation, _created = Invitation.objects.get_or_create(
+        team=w["team"],
+        email="newcomer@example.com",
+        defaults={"invited_by": w.manager, "expires_at": expiry()},
+    )
+    return make_token(invitation)
 
 
 def app_pattern_names():
@@ -260,9 +302,12 @@ NOT_SHOWN = {
 # What a role may not open: everything else answers 200 (or sends to another page).
 REFUSED = {
     "staff": set(),
-    "manager": {"digests:preview"},  # someone else's digest: staff only
+    "manager": {"digests:preview", "teams:rename"},  # someone else's digest: staff only
     "member": {
         "digests:preview",  # someone else's
+        "teams:rename",
+        "teams:member_add",
+        "invitations:invite",
         "organization:skill_edit",
         "organization:role_create",
         "organization:role_edit",
