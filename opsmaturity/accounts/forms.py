@@ -79,6 +79,14 @@ def _take_passwords_as_typed(form_class, *names):
 class SignInForm(SafeInput, auth_forms.AuthenticationForm):
     """Sign in with a username or an email address (backends.UsernameOrEmailBackend)."""
 
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "No account matches that username or email and password. The password is "
+            "case-sensitive; if you forgot it, reset it below."
+        ),
+    }
+
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         username = self.fields["username"]

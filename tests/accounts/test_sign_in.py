@@ -45,8 +45,10 @@ def test_sign_in_with_the_email_in_any_case(client, mika, typed):
 def test_a_wrong_password_with_the_email_is_refused(client, mika):
     response = sign_in(client, "mika.morita@example.com", "wrong-password")
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors()
+    assert "No account matches that username or email and password" in response.content.decode()
     assert signed_in_as(client) is None
+    ja = sign_in(client, "mika", "wrong-password", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "パスワードが一致するアカウントがありません" in ja
 
 
 def test_an_address_two_accounts_share_signs_nobody_in(client, mika):
