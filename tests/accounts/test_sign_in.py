@@ -111,3 +111,13 @@ def test_a_successful_email_sign_in_starts_the_count_over(client, mika, settings
     sign_in(client, "mika.morita@example.com", "guess")
     assert sign_in(client, "Mika.Morita@example.com").status_code == 302
     assert not AccessAttempt.objects.filter(username="mika.morita@example.com").exists()
+
+
+def test_the_pause_page_offers_a_reset_by_email(client, mika, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(2):
+        sign_in(client, "mika", "guess")
+    page = sign_in(client, "mika").content.decode()
+    assert reverse("password_reset") in page and "Reset your password by email" in page
+    ja = sign_in(client, "mika", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "メールでパスワードを再設定する" in ja
