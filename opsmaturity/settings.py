@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from .dbconfig import databases_from_env
 from .env import env_bool, env_float, env_int, env_list, env_str
 from .mailconfig import email_settings_from_env
+from .sso.config import parse_group_map
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime state of a laptop install: the SQLite file, the broker's folders,
@@ -72,7 +73,9 @@ INSTALLED_APPS = [
     "opsmaturity.digests",
     "opsmaturity.organization",
     "opsmaturity.transfer",
+    "opsmaturity.offboarding",
     "opsmaturity.tooling",
+    "opsmaturity.sso",
 ]
 
 MIDDLEWARE = [
@@ -145,11 +148,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a locked-out sign-in before any password is checked.
-# Then a username or an email address (accounts/backends.py); it also loads the
-# signed-in person's profile with their user.
+# Then the switch that refuses every password when PASSWORD_LOGIN is off (sso/backends.py);
+# then a username or an email address (accounts/backends.py), which also loads the
+# signed-in person's profile with their user; last the single sign-on backend, which
+# answers only the SSO callback's call.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "opsmaturity.sso.backends.PasswordSignInSwitch",
     "opsmaturity.accounts.backends.UsernameOrEmailBackend",
+    "opsmaturity.sso.backends.SsoBackend",
 ]
 FORM_RENDERER = "opsmaturity.lib.forms.FormRenderer"
 CSRF_FAILURE_VIEW = "opsmaturity.core.views.csrf_failure"
@@ -262,6 +269,55 @@ AXES_CLIENT_IP_CALLABLE = "opsmaturity.core.security.client_address"
 AXES_USERNAME_CALLABLE = "opsmaturity.accounts.backends.axes_username"
 # The sign-in records are registered on our admin site for staff only (core/admin.py).
 AXES_ENABLE_ADMIN = False
+
+# --- Single sign-on with OpenID Connect (README, "Single sign-on") ------------------
+# On when a client id and the provider are set: the issuer (its endpoints are read from
+# ISSUER/.well-known/openid-configuration when first needed, then kept for an hour), or
+# the endpoints one by one (they also override what discovery says). Authorization-code
+# flow with PKCE and a nonce; the ID token's signature, issuer and audience are checked.
+OIDC_ISSUER = env_str("OIDC_ISSUER").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID").strip()
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT").strip()
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT").strip()
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT").strip()
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_JWKS_ENDPOINT").strip()
+_oidc_endpoints = (
+    OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT and OIDC_OP_JWKS_ENDPOINT
+)
+if OIDC_RP_CLIENT_ID and not (OIDC_ISSUER or _oidc_endpoints):
+    raise ImproperlyConfigured(
+        "OIDC_CLIENT_ID is set but not the provider: set OIDC_ISSUER (or "
+        "OIDC_AUTHORIZATION_ENDPOINT, OIDC_TOKEN_ENDPOINT and OIDC_JWKS_ENDPOINT)"
+    )
+if (OIDC_ISSUER or _oidc_endpoints) and not OIDC_RP_CLIENT_ID:
+    raise ImproperlyConfigured("OIDC_ISSUER is set but not OIDC_CLIENT_ID")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+# The claim that lists a person's groups (a dotted path reaches into an object, as
+# Keycloak's realm_access.roles), and which group makes whom a member or manager of
+# which team: "ops-billing=Billing:member,ops-billing-leads=Billing:manager".
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM").strip()
+OIDC_GROUP_MAP = parse_group_map(env_str("OIDC_GROUP_MAP"))
+if OIDC_GROUP_MAP and not OIDC_GROUPS_CLAIM:
+    raise ImproperlyConfigured("OIDC_GROUP_MAP is set but not OIDC_GROUPS_CLAIM")
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 5.0, minimum=0.5)
+OIDC_DISCOVERY_SECONDS = env_int("OIDC_DISCOVERY_SECONDS", 3600, minimum=0)
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+# django-axes counts wrong passwords; a refused SSO sign-in is no guess of one (the
+# provider throttles its own sign-in), so it neither counts nor is paused.
+AXES_WHITELIST_CALLABLE = "opsmaturity.sso.backends.not_a_password_attempt"
+# Password sign-in can be turned off once single sign-on works: the form is hidden and
+# every password is refused, on every door (the sign-in page, the admin's).
+PASSWORD_LOGIN = env_bool("PASSWORD_LOGIN", True)
+if not PASSWORD_LOGIN and not OIDC_ENABLED:
+    raise ImproperlyConfigured(
+        "PASSWORD_LOGIN=false leaves no way to sign in: set up single sign-on first "
+        "(OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)"
+    )
 
 # --- Email -------------------------------------------------------------------
 # EMAIL_URL (smtp://user:pass@host:587/?tls=true, console://, file:///path,

@@ -119,6 +119,9 @@ class TeamSummary:
     snooze_url: str = ""
     one_person: list = field(default_factory=list)
     one_person_url: str = ""
+    # Operations whose owner left (maturity.rules.OWNER_LEFT), with where to reassign them.
+    owner_left: list = field(default_factory=list)
+    owner_left_url: str = ""
 
     @property
     def team_names(self):
@@ -139,6 +142,14 @@ class TeamSummary:
     @property
     def one_person_hidden(self):
         return max(self.one_person_count - len(self.one_person), 0)
+
+    @property
+    def owner_left_count(self):
+        return self.counts.get(FlagKind.OWNER_LEFT, 0)
+
+    @property
+    def owner_left_hidden(self):
+        return max(self.owner_left_count - len(self.owner_left), 0)
 
     @property
     def snooze_requests(self):
@@ -163,6 +174,7 @@ class TeamSummary:
             self.stalled_count
             or self.retire_count
             or self.one_person_count
+            or self.owner_left_count
             or self.opened
             or self.resolved
             or self.levels_to_confirm
@@ -242,6 +254,15 @@ def _team_headline(teams, first):
                 teams.stalled_count,
             )
             % {"count": teams.stalled_count}
+        )
+    if teams.owner_left_count:
+        news.append(
+            ngettext(
+                "%(count)d whose owner left",
+                "%(count)d whose owner left",
+                teams.owner_left_count,
+            )
+            % {"count": teams.owner_left_count}
         )
     if teams.retire_count:
         news.append(
@@ -402,6 +423,8 @@ def team_summary(user, now):
         snooze_url=list_link(scope="managed", flag="snooze_requested"),
         one_person=metrics.flagged(scope, rules.PERSON_DEPENDENT),
         one_person_url=rule_link(rules.PERSON_DEPENDENT, scope="managed"),
+        owner_left=metrics.flagged(scope, rules.OWNER_LEFT),
+        owner_left_url=rule_link(rules.OWNER_LEFT, scope="managed"),
     )
 
 

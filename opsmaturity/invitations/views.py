@@ -19,7 +19,7 @@ from . import services
 from .forms import AcceptForm, InviteForm
 from .models import Invitation
 
-# the password backend of settings.AUTHENTICATION_BACKENDS (after django-axes)
+# The backend a password sign-in uses (settings.AUTHENTICATION_BACKENDS), named on login.
 PASSWORD_BACKEND = "opsmaturity.accounts.backends.UsernameOrEmailBackend"
 
 

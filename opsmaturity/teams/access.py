@@ -18,6 +18,10 @@ everything. Every signed-in person may read every operation and the team plan.
   and staff; its managers (and staff) add and remove people, set their roles and
   invite (as member or manager). Nobody raises their own role; an archived team
   takes no new operations nor invitations (it keeps its operations, people and plan).
+- People who leave: staff, or a manager of one of the person's teams, sees the people
+  list, deactivates the person (never themselves, and a manager never staff) and
+  reassigns their operations (each one only where they may reassign its owner);
+  only staff reactivate someone who left.
 
 The questions take plain objects and look only at their ids (``team_id``,
 ``user_id``), so this module imports no other app. A person's roles are read once
@@ -250,6 +254,68 @@ def can_handle_invitation(user, invitation):
 
 def can_preview_digest(user, person_id):
     return user.is_staff or person_id == user.pk
+
+
+# --- people who leave -------------------------------------------------------------------
+
+
+def can_see_people(user):
+    """The people list: staff, and managers (who see the people of their teams)."""
+    return is_manager(user)
+
+
+def visible_people(user):
+    """The people a person sees on the people list: everyone for staff, else the
+    people of the teams they manage."""
+    people = get_user_model().objects.all()
+    if user.is_staff:
+        return people
+    return people.filter(pk__in=managed_people(user))
+
+
+def can_offboard(user, person):
+    """Deactivate someone: staff, or a manager of one of their teams; never oneself,
+    and a manager who is not staff never deactivates staff."""
+    return _may_offboard(user, person, lambda: manages_person(user, person.pk))
+
+
+def _may_offboard(user, person, manages):
+    if not user.is_authenticated or person.pk == user.pk:
+        return False
+    if user.is_staff:
+        return True
+    return not person.is_staff and manages()
+
+
+def can_reactivate(user, person):
+    """Bring back someone who left: staff only, and never oneself."""
+    return user.is_authenticated and user.is_staff and person.pk != user.pk
+
+
+def can_reassign_from(user, person):
+    """Open the page that hands one person's operations over to others (each operation
+    then asks can_manage_operation)."""
+    return user.is_authenticated and (user.is_staff or manages_person(user, person.pk))
+
+
+def people_rights(user, people):
+    """{person id: (can_offboard, can_reactivate, can_reassign_from)} for a page of
+    people, in at most one query."""
+    managed = set()
+    if not user.is_staff and managed_team_ids(user):
+        managed = set(
+            Membership.objects.filter(
+                team_id__in=managed_team_ids(user), user_id__in=[p.pk for p in people]
+            ).values_list("user_id", flat=True)
+        )
+    return {
+        p.pk: (
+            _may_offboard(user, p, lambda p=p: p.pk in managed),
+            can_reactivate(user, p),
+            user.is_staff or p.pk in managed,
+        )
+        for p in people
+    }
 
 
 # --- the admin ---------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from opsmaturity.invitations.models import Invitation
 from opsmaturity.invitations.services import expiry
 from opsmaturity.maturity.forms import DecisionForm, SnoozeForm
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption, FlagKind
+from opsmaturity.offboarding.forms import ReassignForm
+from opsmaturity.offboarding.views import rows_of
 from opsmaturity.operations.forms import (
     CriterionCheckForm,
     MoveForm,
@@ -431,6 +433,43 @@ APP_SPECS = [
         lambda w: LearningPlanForm(instance=w.plan, actor=w.users["staff"]),
         plan_body,
         team=SimpleNamespace(name="id", values=[]),
+    ),
+    spec(
+        "people-leave",
+        lambda w: (
+            [
+                url("offboarding:leave", w.users[name].pk)
+                for name in ("colleague", "stranger", "staff")
+            ]
+            + [url("offboarding:leave", MISSING_ID)]
+        ),
+        no_form,
+        lambda w: {},
+    ),
+    spec(
+        "people-reactivate",
+        lambda w: [
+            url("offboarding:reactivate", pk) for pk in (w.users["colleague"].pk, MISSING_ID)
+        ],
+        no_form,
+        lambda w: {},
+    ),
+    spec(
+        "people-reassign",
+        lambda w: [
+            url("offboarding:reassign", pk)
+            for pk in (w.users["member"].pk, w.users["stranger"].pk, MISSING_ID)
+        ],
+        lambda w: ReassignForm(
+            person=w.users["member"], rows=rows_of(w.users["staff"], w.users["member"])
+        ),
+        lambda w: {
+            "all_owner": str(w.users["colleague"].pk),
+            "all_performer": "remove",
+            f"owner-{w.op.pk}": "",
+            f"performer-{w.op.pk}": "keep",
+            f"version-{w.op.pk}": str(w.op.version),
+        },
     ),
 ]
 

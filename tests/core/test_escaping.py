@@ -133,20 +133,6 @@ def visits(w):
         ),
         Visit("organization:plan_create", params={"user": w.member.pk, "skill": skill.pk}),
         Visit("organization:plan_edit", (w["plan"].pk,)),
-        Visit("accounts:profile"),
-        # sent back with what was typed: an unknown zone is named in its message; nothing saved
-        Visit(
-            "accounts:profile",
-            method="post",
-            data={"display_name": PAYLOADS["member.first_name"], "time_zone": PAYLOADS["sub.tz"]},
-        ),
-        Visit("password_change"),
-        Visit("password_change_done"),
-        Visit("password_reset"),
-        Visit("password_reset_done"),
-        Visit("password_reset_confirm", reset_link(w.member)),
-        Visit("password_reset_confirm", ("MQ", "tampered-token")),
-        Visit("password_reset_complete"),
         Visit("teams:list"),
         Visit("teams:detail", (team.pk,)),
         # forms sent back with what was typed: too long a name, addresses that are not
@@ -164,6 +150,30 @@ def visits(w):
             data={"invite-emails": PAYLOADS["team.name"], "invite-role": "member"},
         ),
         Visit("invitations:accept", (invitation_token(w),)),
+        Visit("accounts:profile"),
+        # sent back with what was typed: an unknown zone is named in its message; nothing saved
+        Visit(
+            "accounts:profile",
+            method="post",
+            data={"display_name": PAYLOADS["member.first_name"], "time_zone": PAYLOADS["sub.tz"]},
+        ),
+        Visit("password_change"),
+        Visit("password_change_done"),
+        Visit("password_reset"),
+        Visit("password_reset_done"),
+        Visit("password_reset_confirm", reset_link(w.member)),
+        Visit("password_reset_confirm", ("MQ", "tampered-token")),
+        Visit("password_reset_complete"),
+        Visit("offboarding:people"),
+        Visit("offboarding:people", params={"q": PAYLOADS["operation.name"][:60]}, htmx=True),
+        Visit("offboarding:leave", (w.member.pk,)),
+        Visit("offboarding:reassign", (w.member.pk,)),
+        Visit(
+            "offboarding:reassign",
+            (w.member.pk,),
+            method="post",
+            data={"all_owner": PAYLOADS["operation.name"], f"owner-{op.pk}": "x"},
+        ),
         # last: confirming changes the gap (a second confirmation is told it changed)
         Visit(
             "organization:level_confirm",
@@ -197,6 +207,9 @@ NOT_PAGES = {
     "teams:member_remove": "POST only; shows the team's page (walked)",
     "invitations:resend": "POST only; redirects to the team's page (walked)",
     "invitations:revoke": "POST only; redirects to the team's page (walked)",
+    "offboarding:reactivate": "POST only; redirects to the people list (walked)",
+    "sso:login": "redirects to the identity provider",
+    "sso:callback": "redirects, or a refusal in words of its own (tests/sso)",
 }
 
 
@@ -313,6 +326,9 @@ REFUSED = {
         "organization:role_edit",
         "organization:requirement_set",
         "organization:level_confirm",
+        "offboarding:people",  # managers and staff
+        "offboarding:leave",
+        "offboarding:reassign",
     },
 }
 

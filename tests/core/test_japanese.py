@@ -384,6 +384,7 @@ def test_phase_and_flag_names_use_the_methods_terms(entries):
         "立ち上げ期限間近",
         "目的がコストに見合わない",
         "属人化",
+        "責任者が退職",
     ]
 
 

@@ -190,6 +190,7 @@ def test_manager_gets_the_summary_of_the_teams_they_manage(world):
         FlagKind.DUE_SOON: 1,
         FlagKind.UNJUSTIFIED: 2,
         FlagKind.PERSON_DEPENDENT: 1,
+        FlagKind.OWNER_LEFT: 0,
     }
     assert teams.resolved == 0
     assert [f.operation.name for f in teams.stalled] == ["KYC checks"]

@@ -17,6 +17,8 @@ register = template.Library()
 register.filter("grouped", formatting.grouped)
 register.filter("money", formatting.money)
 register.filter("person", people.display_name)
+# The name with "(left)" for someone who was deactivated, where who runs it matters.
+register.filter("person_label", people.person_label)
 
 
 @register.filter
