@@ -167,6 +167,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 FORM_RENDERER = "opsmaturity.lib.forms.FormRenderer"
 CSRF_FAILURE_VIEW = "opsmaturity.core.views.csrf_failure"
+# A password reset link works once, for PASSWORD_RESET_TIMEOUT seconds (3 days); at
+# most one is mailed to a person every PASSWORD_RESET_MAIL_MINUTES (accounts/services.py).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 60 * 60, minimum=60)
+PASSWORD_RESET_MAIL_MINUTES = env_int("PASSWORD_RESET_MAIL_MINUTES", 5, minimum=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

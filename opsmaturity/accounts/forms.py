@@ -8,6 +8,8 @@ changing it here would lock out whoever set it elsewhere (the admin, the command
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.password_validation import password_validators_help_texts
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -77,11 +79,22 @@ def _take_passwords_as_typed(form_class, *names):
 class SignInForm(SafeInput, auth_forms.AuthenticationForm):
     """Sign in with a username or an email address (backends.UsernameOrEmailBackend)."""
 
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "No account matches that username or email and password. The password is "
+            "case-sensitive; if you forgot it, reset it below."
+        ),
+    }
+
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         username = self.fields["username"]
         username.label = _("Username or email")
+        # Django's form sets max_length without its validator: a longer login would reach
+        # django-axes, whose record of the failure holds 255 characters (a 500 on PostgreSQL).
         username.max_length = EMAIL_MAX_LENGTH
+        username.validators.append(MaxLengthValidator(EMAIL_MAX_LENGTH))
         username.widget.attrs["maxlength"] = str(EMAIL_MAX_LENGTH)
         username.widget.attrs["autocomplete"] = "username"
 
@@ -91,7 +104,14 @@ _take_passwords_as_typed(SignInForm, "password")
 
 class PasswordResetForm(SafeInput, auth_forms.PasswordResetForm):
     """Django's reset form; the email is built as every email of the app is (lib.emails),
-    in the reader's own language."""
+    in the reader's own language, at most one every PASSWORD_RESET_MAIL_MINUTES."""
+
+    def get_users(self, email):
+        from .services import claim_reset_mail
+
+        for user in super().get_users(email):
+            if claim_reset_mail(user):
+                yield user
 
     def send_mail(
         self,
@@ -111,14 +131,23 @@ class PasswordResetForm(SafeInput, auth_forms.PasswordResetForm):
             message.send()
 
 
-class SetPasswordForm(SafeInput, auth_forms.SetPasswordForm):
+class PlainPasswordHelp:
+    """The password rules as one line of help, as every field's help is shown (Django's
+    own is an HTML list, which the field template's paragraph cannot hold)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = " ".join(password_validators_help_texts())
+
+
+class SetPasswordForm(SafeInput, PlainPasswordHelp, auth_forms.SetPasswordForm):
     pass
 
 
 _take_passwords_as_typed(SetPasswordForm, "new_password1", "new_password2")
 
 
-class PasswordChangeForm(SafeInput, auth_forms.PasswordChangeForm):
+class PasswordChangeForm(SafeInput, PlainPasswordHelp, auth_forms.PasswordChangeForm):
     pass
 
 

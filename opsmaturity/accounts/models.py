@@ -76,6 +76,9 @@ class Profile(models.Model):
         validators=[validate_time_zone],
         help_text=_("Empty: the installation's time zone."),
     )
+    # When the last password reset link was mailed: one per PASSWORD_RESET_MAIL_MINUTES,
+    # so that the reset form cannot be used to flood someone's mailbox (services.py).
+    reset_mailed_at = models.DateTimeField(_("reset link mailed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

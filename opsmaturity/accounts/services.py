@@ -1,6 +1,10 @@
 """Every write to a profile: one function, one transaction."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Profile
@@ -42,3 +46,17 @@ def _reschedule_digest(user):
     sub.user = user  # with the profile just saved: its zone is the one to follow
     sub.reschedule(timezone.now())
     sub.save(update_fields=["next_digest_at"])
+
+
+def claim_reset_mail(user, now=None):
+    """Whether a password reset link may be mailed to this person now, claiming the send.
+
+    At most one per PASSWORD_RESET_MAIL_MINUTES: a compare-and-set on the time of the
+    last one, so two requests at once send one mail. Whoever asks is told the same
+    either way (a link is on its way, if the account exists).
+    """
+    now = now or timezone.now()
+    Profile.objects.get_or_create(user=user)
+    since = now - dt.timedelta(minutes=settings.PASSWORD_RESET_MAIL_MINUTES)
+    free = Q(reset_mailed_at__isnull=True) | Q(reset_mailed_at__lte=since)
+    return Profile.objects.filter(free, user=user).update(reset_mailed_at=now) == 1

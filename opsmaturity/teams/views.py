@@ -68,7 +68,7 @@ def team_context(request, team, **forms):
     can_manage = access.can_manage_members(user, team)
     memberships = list(
         Membership.objects.filter(team=team)
-        .select_related("user")
+        .select_related("user__profile")
         .order_by("-role", "user__first_name", "user__last_name", "user__username")
     )
     for membership in memberships:
@@ -79,7 +79,7 @@ def team_context(request, team, **forms):
         ]
     history = (
         MembershipChange.objects.filter(team=team)
-        .select_related("by", "person")
+        .select_related("by__profile", "person__profile")
         .order_by("-at", "-pk")[:HISTORY_SHOWN]
     )
     context = {

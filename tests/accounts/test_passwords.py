@@ -244,3 +244,28 @@ def test_a_reset_signs_out_every_session(client, mika, mailoutbox):
     set_url = client.get(reset_link(mailoutbox[0]), follow=True).redirect_chain[-1][0]
     client.post(set_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert elsewhere.get(reverse("accounts:profile")).status_code == 302
+
+
+def test_one_reset_mail_per_person_every_few_minutes(client, mika, mailoutbox, settings):
+    import datetime as dt
+
+    import time_machine
+
+    settings.PASSWORD_RESET_MAIL_MINUTES = 5
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        for _ in range(10):
+            response = ask_for_reset(client, "mika@example.com")
+            assert response["Location"] == reverse("password_reset_done"), "told the same"
+    assert len(mailoutbox) == 1
+    with time_machine.travel(start + dt.timedelta(minutes=4), tick=False):
+        ask_for_reset(client, "mika@example.com")
+    assert len(mailoutbox) == 1
+    with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
+        ask_for_reset(client, "mika@example.com")
+    assert len(mailoutbox) == 2
+    # the first link still works: asking again does not spend it
+    first, second = reset_link(mailoutbox[0]), reset_link(mailoutbox[1])
+    with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
+        assert client.get(first, follow=True).context["validlink"]
+        assert client.get(second, follow=True).context["validlink"]

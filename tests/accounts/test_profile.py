@@ -222,3 +222,28 @@ def test_clearing_the_language_says_saved_in_the_browsers_language(client, membe
     response = save(client, language="")
     page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="en">' in page
+
+
+def test_the_team_page_names_members_as_they_chose(client, member, manager, team):
+    ProfileFactory(user=member, display_name="Annie")
+    client.force_login(manager)
+    page = client.get(reverse("teams:detail", args=[team.pk])).content.decode()
+    assert "Annie" in page
+
+
+def test_days_are_counted_in_the_installations_zone_whatever_the_readers(settings):
+    """A reader in Kiribati (UTC+14) sees times in their zone, but the method's days
+    (stalled for how long, which day a period starts) are the installation's."""
+    import datetime as dt
+
+    import time_machine
+
+    from opsmaturity.lib import clock
+
+    settings.TIME_ZONE = "UTC"
+    noon = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(noon, tick=False), timezone.override("Pacific/Kiritimati"):
+        assert timezone.localdate() == dt.date(2026, 3, 2)
+        assert clock.today() == dt.date(2026, 3, 1)
+        assert clock.days_since(dt.datetime(2026, 2, 28, 23, 0, tzinfo=dt.UTC)) == 1
+        assert clock.day_start(dt.date(2026, 3, 1)) == dt.datetime(2026, 3, 1, tzinfo=dt.UTC)

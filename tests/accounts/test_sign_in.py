@@ -45,8 +45,10 @@ def test_sign_in_with_the_email_in_any_case(client, mika, typed):
 def test_a_wrong_password_with_the_email_is_refused(client, mika):
     response = sign_in(client, "mika.morita@example.com", "wrong-password")
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors()
+    assert "No account matches that username or email and password" in response.content.decode()
     assert signed_in_as(client) is None
+    ja = sign_in(client, "mika", "wrong-password", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "パスワードが一致するアカウントがありません" in ja
 
 
 def test_an_address_two_accounts_share_signs_nobody_in(client, mika):
@@ -76,8 +78,17 @@ def test_an_unknown_address_is_refused_like_a_wrong_password(client, mika):
 
 
 def test_a_very_long_or_odd_login_gets_the_form_again(client):
-    for typed in ["x" * 5000 + "@example.com", "a\x00b@example.com", "@", ""]:
+    for typed in ["x" * 5000 + "@example.com", "x" * 300, "a\x00b@example.com", "@", ""]:
         assert sign_in(client, typed).status_code == 200, typed
+
+
+def test_a_login_too_long_is_refused_at_the_field_before_any_password_check(client):
+    from axes.models import AccessAttempt
+
+    response = sign_in(client, "x" * 255)
+    assert "username" in response.context["form"].errors
+    assert not AccessAttempt.objects.exists()
+    assert sign_in(client, "x" * 254).status_code == 200  # the longest address: a failure
 
 
 def test_guessing_through_the_email_in_every_spelling_is_paused(client, mika, settings):
@@ -100,3 +111,13 @@ def test_a_successful_email_sign_in_starts_the_count_over(client, mika, settings
     sign_in(client, "mika.morita@example.com", "guess")
     assert sign_in(client, "Mika.Morita@example.com").status_code == 302
     assert not AccessAttempt.objects.filter(username="mika.morita@example.com").exists()
+
+
+def test_the_pause_page_offers_a_reset_by_email(client, mika, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(2):
+        sign_in(client, "mika", "guess")
+    page = sign_in(client, "mika").content.decode()
+    assert reverse("password_reset") in page and "Reset your password by email" in page
+    ja = sign_in(client, "mika", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "メールでパスワードを再設定する" in ja
