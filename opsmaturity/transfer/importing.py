@@ -95,18 +95,22 @@ def run_import(record, user, fingerprint=None, progress=None):
             pk=record.pk, status__in=[ImportStatus.PREVIEWED, ImportStatus.RUNNING]
         ).update(status=ImportStatus.IMPORTED)
         if not claimed:
-            raise ImportFailed(_("This file has already been imported."))
-        for done, row in enumerate(plan.rows, start=1):
+            raise AlreadyImported(_("This file has already been imported."))
+        creates = [row for row in plan.rows if row.action == CREATE]
+        touched += _create_all(record, creates, user)
+        if progress and creates:
+            progress(len(creates))
+        updates = [row for row in plan.rows if row.action == UPDATE]
+        for done, row in enumerate(updates, start=len(creates) + 1):
             try:
-                operation = _write(row, user)
+                operation = _update(row, user)
             except (ValidationError, IllegalMove, EditConflict) as exc:
                 raise ImportFailed(_message(exc, row.number)) from None
-            if operation is not None:
-                touched.append(
-                    ImportedOperation(
-                        record=record, operation=operation, action=row.action, row=row.number
-                    )
+            touched.append(
+                ImportedOperation(
+                    record=record, operation=operation, action=row.action, row=row.number
                 )
+            )
             if progress and done % 200 == 0:
                 progress(done)
         ImportedOperation.objects.bulk_create(touched, batch_size=500)
@@ -141,19 +145,24 @@ def _message(exc, number):
     return cell_message(number, key, message)
 
 
-def _write(row, user):
-    if row.action == CREATE:
-        return services.create_operation(
-            by=user,
-            performers=row.performers or (),
-            since=row.since,
-            imported=True,
-            refresh=False,
-            validate_constraints=False,  # names checked by the plan; the database backs it
-            **row.fields,
-        )
-    if row.action != UPDATE:
-        return None
+def _create_all(record, rows, user):
+    """The new operations, in batches (operations.services.create_operations)."""
+    if not rows:
+        return []
+    specs = [{"fields": r.fields, "performers": r.performers, "since": r.since} for r in rows]
+    try:
+        created = services.create_operations(specs, by=user, imported=True)
+    except ValidationError as exc:
+        number = rows[exc.row_index].number if hasattr(exc, "row_index") else rows[0].number
+        raise ImportFailed(_message(exc, number)) from None
+    return [
+        ImportedOperation(record=record, operation=operation, action=CREATE, row=row.number)
+        for operation, row in zip(created, rows, strict=True)
+    ]
+
+
+def _update(row, user):
+    """One existing operation changed and moved, through the services as the forms do."""
     operation = row.operation
     if row.fields or row.performers is not None:
         operation = services.update_operation(

@@ -50,25 +50,34 @@ def test_the_same_file_twice_changes_nothing_the_second_time(people):
 
 
 def test_a_row_refused_while_writing_rolls_back_every_row(people, monkeypatch):
-    data = csv_bytes([row(), row("Ledger close")])
+    op = OperationFactory(name="Ledger close", team=people["team"], owner=people["member"])
+    data = csv_bytes([row(), row("Ledger close", phase="", phase_since="", monthly_value="5")])
     record = importing.store_upload(people["manager"], "ops.csv", data)
-    real = importing.services.create_operation
-    calls = []
 
-    def second_fails(**kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            from django.core.exceptions import ValidationError
+    def refused(*args, **kwargs):
+        from django.core.exceptions import ValidationError
 
-            raise ValidationError({"monthly_cost": "refused"})
-        return real(**kwargs)
+        raise ValidationError({"monthly_cost": "refused"})
 
-    monkeypatch.setattr(importing.services, "create_operation", second_fails)
+    monkeypatch.setattr(importing.services, "update_operation", refused)
     with pytest.raises(importing.ImportFailed, match="Row 3, monthly_cost: refused"):
         importing.run_import(record, people["manager"])
-    assert not Operation.objects.exists()
+    assert list(Operation.objects.all()) == [op]  # the row created first is rolled back
     record.refresh_from_db()
     assert record.status == ImportStatus.PREVIEWED
+
+
+def test_a_refused_new_row_is_named_by_its_row(people, monkeypatch):
+    data = csv_bytes([row(), row("Ledger close", runbook_url="https://" + "x" * 600)])
+    record = importing.store_upload(people["manager"], "ops.csv", data)
+    plan = importing.preview(record, people["manager"])
+    assert plan.rows[1].errors  # the preview says so first
+    plan.rows[1].errors.clear()
+    plan.rows[1].action = "create"
+    monkeypatch.setattr(importing, "preview", lambda *a: plan)
+    with pytest.raises(importing.ImportFailed, match="Row 3"):
+        importing.run_import(record, people["manager"])
+    assert not Operation.objects.exists()
 
 
 def test_a_file_with_errors_imports_nothing(people):
