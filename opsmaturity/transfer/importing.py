@@ -6,6 +6,7 @@ forms) in one transaction, and a single bad row rolls everything back. The flags
 of every operation touched are refreshed once, for the whole batch, afterwards.
 """
 
+import datetime as dt
 import logging
 
 from django.core.exceptions import ValidationError
@@ -40,10 +41,17 @@ class AlreadyImported(ImportFailed):
     """Someone (or a task run twice) imported this file already: nothing more to do."""
 
 
+# A file previewed and never confirmed is let go after this long.
+KEEP_PREVIEWS = dt.timedelta(days=2)
+
+
 def store_upload(user, name, data, language=""):
     """Keep an uploaded file for its preview, once it is known to be a readable table."""
     table = read_table(name, data)  # FileRefused for a bad file: nothing is stored
     check_headers(table)
+    ImportRecord.objects.filter(
+        status=ImportStatus.PREVIEWED, created_at__lt=timezone.now() - KEEP_PREVIEWS
+    ).delete()
     return ImportRecord.objects.create(
         by=user, file_name=name[:255], data=data, rows=len(table.rows), language=language
     )

@@ -150,6 +150,7 @@ NOT_PAGES = {
     "transfer:import": "walked in tests/transfer/test_escaping.py",
     "transfer:preview": "walked in tests/transfer/test_escaping.py",
     "transfer:confirm": "walked in tests/transfer/test_escaping.py",
+    "transfer:progress": "a progress bar: counts of rows, no user text",
     "transfer:export": "streamed CSV/XLSX, checked for formulas in tests/transfer/test_export.py",
     "transfer:template": "a fixed example row (tests/transfer/test_export.py)",
 }

@@ -115,3 +115,15 @@ def test_an_import_cannot_be_confirmed_twice(people):
     with pytest.raises(importing.ImportFailed):
         importing.run_import(record, people["manager"])
     assert Operation.objects.count() == 1
+
+
+def test_previews_never_confirmed_are_let_go_after_two_days(people):
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)):
+        old = importing.store_upload(people["manager"], "old.csv", csv_bytes([row()]))
+    done = imported(people["manager"], csv_bytes([row("Kept")]), "kept.csv")
+    from opsmaturity.transfer.models import ImportRecord
+
+    assert not ImportRecord.objects.filter(pk=old.pk).exists()
+    assert ImportRecord.objects.filter(pk=done.pk).exists()
