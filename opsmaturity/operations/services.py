@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsmaturity.lib.clock import day_start, today
-from opsmaturity.lib.concurrency import lock_current
+from opsmaturity.lib.concurrency import EditConflict, lock_current
 from opsmaturity.lib.text import same_name
 from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.maturity.scan import run_scan
@@ -249,6 +249,70 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
     if refresh:
         refresh_flags(current)
     return current
+
+
+def update_operations(items, *, by, batch_size=500):
+    """Save many edits at once (an import), each as update_operation would.
+
+    ``items``: (operation, changes, performers or None), each operation as the caller
+    read it. The rows are locked a batch at a time and each version compared, so an
+    edit saved meanwhile raises EditConflict (with ``row_index``) and nothing is
+    written; then the batch is written with one UPDATE per batch, and its performers
+    replaced with one DELETE and one INSERT. Flags are left to the caller.
+    """
+    if not items:
+        return []
+    through = Operation.performers.through
+    saved = []
+    with transaction.atomic():
+        expected = {operation.pk: operation.version for operation, _c, _p in items}
+        current = {}
+        ids = list(expected)
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            current.update(
+                (op.pk, op) for op in Operation.objects.select_for_update().filter(pk__in=chunk)
+            )
+        fields, moved_team = {"version", "updated_at"}, []
+        now = timezone.now()
+        for index, (operation, changes, _performers) in enumerate(items):
+            row = current.get(operation.pk)
+            if row is None or row.version != expected[operation.pk]:
+                conflict = EditConflict(row or operation)
+                conflict.row_index = index
+                raise conflict
+            for name, value in changes.items():
+                setattr(row, name, value)
+                fields.add(name)
+            if "team" in changes and row.team_id != row._saved_team_id:
+                moved_team.append(row)
+            row.normalize()
+            row.version += 1
+            row.updated_at = now
+            saved.append(row)
+        try:
+            with transaction.atomic():
+                Operation.objects.bulk_update(saved, sorted(fields), batch_size=batch_size)
+        except IntegrityError:
+            raise ValidationError(
+                {"name": _("Someone recorded one of these names meanwhile: preview again.")}
+            ) from None
+        for row in moved_team:
+            # An operation that changes team takes its history along (as Operation.save()).
+            row.transitions.update(team_id=row.team_id)
+            row._saved_team_id = row.team_id
+        replaced = {op.pk: people for op, _c, people in items if people is not None}
+        if replaced:
+            through.objects.filter(operation_id__in=list(replaced)).delete()
+            through.objects.bulk_create(
+                [
+                    through(operation_id=pk, user_id=person.pk)
+                    for pk, people in replaced.items()
+                    for person in people
+                ],
+                batch_size=batch_size,
+            )
+    return saved
 
 
 def review_purpose(operation, *, by, reason, monthly_value, monthly_cost, expected_version):

@@ -109,18 +109,14 @@ def run_import(record, user, fingerprint=None, progress=None):
         if progress and creates:
             progress(len(creates))
         updates = [row for row in plan.rows if row.action == UPDATE]
-        for done, row in enumerate(updates, start=len(creates) + 1):
+        touched += _update_all(record, updates, user)
+        for done, row in enumerate((r for r in updates if r.to_phase), start=1):
             try:
-                operation = _update(row, user)
-            except (ValidationError, IllegalMove, EditConflict) as exc:
+                _move(row, user)
+            except (IllegalMove, EditConflict, ValidationError) as exc:
                 raise ImportFailed(_message(exc, row.number)) from None
-            touched.append(
-                ImportedOperation(
-                    record=record, operation=operation, action=row.action, row=row.number
-                )
-            )
             if progress and done % 200 == 0:
-                progress(done)
+                progress(len(creates) + done)
         ImportedOperation.objects.bulk_create(touched, batch_size=500)
         counts = plan.counts
         record.status = ImportStatus.IMPORTED
@@ -169,25 +165,30 @@ def _create_all(record, rows, user):
     ]
 
 
-def _update(row, user):
-    """One existing operation changed and moved, through the services as the forms do."""
-    operation = row.operation
-    if row.fields or row.performers is not None:
-        operation = services.update_operation(
-            operation,
-            by=user,
-            changes=row.fields,
-            expected_version=operation.version,
-            performers=row.performers,
-            refresh=False,
-        )
-    if row.to_phase:
-        services.move_phase(
-            operation,
-            row.to_phase,
-            by=user,
-            note=row.note,
-            at=day_start(row.since) if row.since else None,
-            refresh=False,
-        )
-    return operation
+def _update_all(record, rows, user):
+    """The edits, in batches (operations.services.update_operations); moves come after."""
+    edited = [r for r in rows if r.fields or r.performers is not None]
+    items = [(r.operation, r.fields, r.performers) for r in edited]
+    try:
+        saved = services.update_operations(items, by=user)
+    except (ValidationError, EditConflict) as exc:
+        index = getattr(exc, "row_index", 0)
+        raise ImportFailed(_message(exc, edited[index].number if edited else 0)) from None
+    for row, operation in zip(edited, saved, strict=True):
+        row.operation = operation
+    return [
+        ImportedOperation(record=record, operation=row.operation, action=UPDATE, row=row.number)
+        for row in rows
+    ]
+
+
+def _move(row, user):
+    """A phase change: one move through the rules, as the move page makes it."""
+    services.move_phase(
+        row.operation,
+        row.to_phase,
+        by=user,
+        note=row.note,
+        at=day_start(row.since) if row.since else None,
+        refresh=False,
+    )

@@ -57,9 +57,11 @@ def test_a_row_refused_while_writing_rolls_back_every_row(people, monkeypatch):
     def refused(*args, **kwargs):
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({"monthly_cost": "refused"})
+        error = ValidationError({"monthly_cost": "refused"})
+        error.row_index = 0
+        raise error
 
-    monkeypatch.setattr(importing.services, "update_operation", refused)
+    monkeypatch.setattr(importing.services, "update_operations", refused)
     with pytest.raises(importing.ImportFailed, match="Row 3, monthly_cost: refused"):
         importing.run_import(record, people["manager"])
     assert list(Operation.objects.all()) == [op]  # the row created first is rolled back
@@ -127,3 +129,36 @@ def test_previews_never_confirmed_are_let_go_after_two_days(people):
 
     assert not ImportRecord.objects.filter(pk=old.pk).exists()
     assert ImportRecord.objects.filter(pk=done.pk).exists()
+
+
+def test_an_edit_saved_between_plan_and_write_is_a_conflict(people, monkeypatch):
+    op = OperationFactory(name="Ledger close", team=people["team"], owner=people["member"])
+    data = csv_bytes([row("Ledger close", phase="", phase_since="", monthly_value="5")])
+    record = importing.store_upload(people["manager"], "ops.csv", data)
+    plan = importing.preview(record, people["manager"])
+    Operation.objects.filter(pk=op.pk).update(version=op.version + 1)  # saved meanwhile
+    monkeypatch.setattr(importing, "preview", lambda *a: plan)
+    with pytest.raises(importing.ImportFailed, match="Row 2, id: Someone changed it"):
+        importing.run_import(record, people["manager"])
+
+
+def test_many_updates_are_written_in_a_few_queries(people, django_assert_max_num_queries):
+    ann = people["member"]
+    ops = [
+        OperationFactory(name=f"Op {i}", team=people["team"], owner=ann, performers=[ann])
+        for i in range(30)
+    ]
+    rows = [
+        row(f"Op {i}", phase="", phase_since="", monthly_value="7", performers="ann, boss")
+        for i in range(30)
+    ]
+    record = importing.store_upload(people["manager"], "ops.csv", csv_bytes(rows))
+    plan = importing.preview(record, people["manager"])
+    assert plan.counts["update"] == 30
+    with django_assert_max_num_queries(40):
+        importing.run_import(record, people["manager"], fingerprint=plan.fingerprint())
+    for op in ops:
+        op.refresh_from_db()
+        assert str(op.monthly_value) == "7.00"
+        assert op.version == 2
+        assert {p.username for p in op.performers.all()} == {"ann", "boss"}
