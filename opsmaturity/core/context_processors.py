@@ -2,7 +2,7 @@ from functools import partial
 
 from django.conf import settings
 
-from opsmaturity.teams.access import may_use_admin
+from opsmaturity.teams.access import can_see_people, may_use_admin
 
 
 def ops(request):
@@ -10,4 +10,5 @@ def ops(request):
         "OPS_CURRENCY": settings.OPS_CURRENCY,
         # A callable: templates call it only where they ask, once per request.
         "can_use_admin": partial(may_use_admin, request.user),
+        "can_see_people": partial(can_see_people, request.user),
     }

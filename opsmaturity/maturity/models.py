@@ -12,6 +12,7 @@ class FlagKind(models.TextChoices):
     DUE_SOON = "due_soon", _("Launch due soon")
     UNJUSTIFIED = "unjustified", _("Purpose does not justify cost")
     PERSON_DEPENDENT = "person_dependent", _("Person-dependent")
+    OWNER_LEFT = "owner_left", _("Owner has left")
 
 
 def not_snoozed(on=None):

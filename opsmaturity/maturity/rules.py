@@ -37,15 +37,17 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Value,
 )
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from opsmaturity.lib.clock import day_start, today
-from opsmaturity.lib.formatting import whole_amount
+from opsmaturity.lib.formatting import listing, whole_amount
+from opsmaturity.lib.people import display_name
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import PAST_LAUNCH, WORKING_PHASES, Phase
 
@@ -64,13 +66,15 @@ class Finding:
 
 @dataclass(frozen=True)
 class Action:
-    """What to do about a flag, and the page of the operation where it is done."""
+    """What to do about a flag, and the page where it is done: the operation's own,
+    or the page of the object ``arg`` names (its owner's, say)."""
 
     label: str
     url_name: str
+    arg: str = "pk"
 
     def url(self, operation):
-        return reverse(self.url_name, args=[operation.pk])
+        return reverse(self.url_name, args=[getattr(operation, self.arg)])
 
 
 class _CountRows(Func):
@@ -338,7 +342,7 @@ class PurposeDoesNotJustifyCost(Rule):
                 reasons.append(_("purpose last reviewed %(days)d days ago") % {"days": days})
             else:
                 reasons.append(_("purpose never reviewed in %(days)d days") % {"days": days})
-        return "; ".join(reasons)
+        return listing(reasons, clauses=True)
 
 
 class PersonDependent(Rule):
@@ -387,17 +391,58 @@ class PersonDependent(Rule):
             )
         if not facts.get("runbook"):
             reasons.append(_("no runbook"))
-        return ", ".join(reasons)
+        return listing(reasons)
+
+
+class OwnerHasLeft(Rule):
+    """Not retired, and its owner is deactivated (they left): nobody answers for it
+    until a manager reassigns it (offboarding's reassign page, or the edit form).
+
+    The facts are the owner's name, as it was shown when the flag was written, and
+    whether they are active; the first scan of each day brings the name up to date.
+    """
+
+    kind = FlagKind.OWNER_LEFT
+    phases = WORKING_PHASES
+    headline = gettext_lazy("owner has left")
+    tone = "bad"
+    action = Action(gettext_lazy("Reassign"), "offboarding:reassign", arg="owner_id")
+    # The most valuable operations without an owner first.
+    order_by = ("-operation__monthly_value", "pk")
+    list_sort = "-value"
+
+    def q(self, on):
+        return Q(phase__in=self.phases, owner__is_active=False)
+
+    def facts_sql(self):
+        # display_name() in SQL: the full name, or the username when there is none.
+        full_name = Trim(Concat("owner__first_name", Value(" "), "owner__last_name"))
+        return {
+            "owner": Coalesce(NullIf(full_name, Value("")), "owner__username"),
+            "active": F("owner__is_active"),
+        }
+
+    def facts_of(self, operation):
+        return {"owner": display_name(operation.owner), "active": operation.owner.is_active}
+
+    def condition(self, facts, on):
+        # SQLite's JSON keeps a boolean as 0 or 1: falsy either way.
+        return not facts.get("active", True)
+
+    def describe(self, facts, on):
+        return _("its owner, %(name)s, has left") % {"name": facts.get("owner") or "?"}
 
 
 STALLED = StalledInLaunch()
 DUE_SOON = LaunchDueSoon()
 UNJUSTIFIED = PurposeDoesNotJustifyCost()
 PERSON_DEPENDENT = PersonDependent()
-ALL_RULES = (STALLED, DUE_SOON, UNJUSTIFIED, PERSON_DEPENDENT)
+OWNER_LEFT = OwnerHasLeft()
+ALL_RULES = (STALLED, DUE_SOON, UNJUSTIFIED, PERSON_DEPENDENT, OWNER_LEFT)
 RULES_BY_KIND = {rule.kind: rule for rule in ALL_RULES}
-# The dashboard's tiles and lists, in the method's order of urgency.
-DASHBOARD_ORDER = (STALLED, DUE_SOON, PERSON_DEPENDENT, UNJUSTIFIED)
+# The dashboard's tiles and lists, in the method's order of urgency: an operation
+# nobody answers for comes right after those stuck in launch.
+DASHBOARD_ORDER = (STALLED, OWNER_LEFT, DUE_SOON, PERSON_DEPENDENT, UNJUSTIFIED)
 
 
 def standing():

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.lib.formatting import lazy_percent
+from opsmaturity.lib.formatting import lazy_percent, listing
 from opsmaturity.lib.forms import SafeForm, SafeModelForm
 from opsmaturity.lib.people import PeopleChoiceField, PersonChoiceField, display_name
 from opsmaturity.lib.text import same_name
@@ -16,6 +16,7 @@ from opsmaturity.maturity.models import FlagKind
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
 
+from . import purposes
 from .models import MAX_MONEY, MAX_VOLUME, CriterionCheck, Operation, name_taken
 from .phases import WORKING_PHASES, Phase
 from .services import since_error
@@ -204,6 +205,9 @@ class OperationForm(SafeModelForm):
             raise forms.ValidationError(
                 _("Write why this operation exists; white space alone is not a purpose.")
             )
+        if purposes.is_only_tradition(purpose):
+            raise forms.ValidationError(purposes.TRADITION_MESSAGE, code="tradition")
+        self.hints["purpose"] = purposes.hint(purpose)
         return purpose
 
     def clean(self):
@@ -275,7 +279,7 @@ def _display(value):
 
 
 def _display_people(people):
-    return ", ".join(sorted(_display(p) for p in people)) or "—"
+    return listing(sorted(_display(p) for p in people)) or "—"
 
 
 class MoveForm(SafeForm):

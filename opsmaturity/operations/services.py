@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from opsmaturity.lib.clock import day_start, today
 from opsmaturity.lib.concurrency import EditConflict, lock_current
+from opsmaturity.lib.people import display_name
 from opsmaturity.lib.text import same_name
 from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.maturity.scan import run_scan
@@ -42,6 +43,18 @@ def refresh_flags(operation):
         run_scan(operation_ids=[operation.pk], record=False)
     except DatabaseError:
         log.exception("flags of operation %s not refreshed; the next scan will", operation.pk)
+
+
+def refresh_flags_of(operation_ids):
+    """refresh_flags for several operations in one rescan (a person's operations after
+    they left, or after they were handed over)."""
+    ids = sorted(set(operation_ids))
+    if not ids:
+        return
+    try:
+        run_scan(operation_ids=ids, record=False)
+    except DatabaseError:
+        log.exception("flags of operations %s not refreshed; the next scan will", ids)
 
 
 def unmet_criteria(operation):
@@ -366,3 +379,64 @@ def set_criterion_check(operation, criterion, *, by, checked, evidence=""):
             checked_at=now,
             evidence=evidence,
         )
+
+
+def hand_over(
+    operation,
+    *,
+    by,
+    person,
+    new_owner=None,
+    remove_performer=False,
+    new_performer=None,
+    expected_version,
+):
+    """Hand over what ``person`` does on one operation: its ownership to ``new_owner``
+    (when given, and when they own it), and their place among its performers, removed or
+    given to ``new_performer``. Locked and version-checked like an edit.
+
+    Called inside the caller's transaction to hand over several operations in one step
+    (offboarding.services.reassign); the caller rescans them once it commits
+    (refresh_flags_of). Raises EditConflict, or ValidationError when the new owner may
+    not own an operation of its team (they left, or are not in it), and changes nothing.
+    Returns the operation as saved, or as it was when there was nothing to change.
+    """
+    from opsmaturity.teams.models import Membership
+
+    with transaction.atomic():
+        current = lock_current(Operation.objects, operation.pk, expected_version)
+        changed = False
+        if new_owner is not None and current.owner_id == person.pk and new_owner.pk != person.pk:
+            if (
+                not new_owner.is_active
+                or not Membership.objects.filter(
+                    team_id=current.team_id, user_id=new_owner.pk
+                ).exists()
+            ):
+                raise ValidationError(
+                    {
+                        "owner": _("%(person)s cannot own an operation of %(team)s.")
+                        % {"person": display_name(new_owner), "team": current.team.name}
+                    }
+                )
+            current.owner = new_owner
+            changed = True
+        performers = Operation.performers.through.objects.filter(operation_id=current.pk)
+        if (remove_performer or new_performer is not None) and performers.filter(
+            user_id=person.pk
+        ).exists():
+            if new_performer is not None and not new_performer.is_active:
+                raise ValidationError(
+                    {
+                        "performer": _("%(person)s has left and cannot run it.")
+                        % {"person": display_name(new_performer)}
+                    }
+                )
+            performers.filter(user_id=person.pk).delete()
+            if new_performer is not None and new_performer.pk != person.pk:
+                current.performers.add(new_performer)
+            changed = True
+        if changed:
+            current.version += 1
+            _saved_unless_name_taken(current)
+    return current

@@ -14,6 +14,14 @@ everything. Every signed-in person may read every operation and the team plan.
 - A weekly digest is previewed by its reader, or by staff for anyone.
 - A spreadsheet is imported by staff into any team, by a manager into their teams;
   anyone signed in may export what the list shows them.
+- Teams: staff create, rename and archive them; a team's page is read by its people
+  and staff; its managers (and staff) add and remove people, set their roles and
+  invite (as member or manager). Nobody raises their own role; an archived team
+  takes no new operations nor invitations (it keeps its operations, people and plan).
+- People who leave: staff, or a manager of one of the person's teams, sees the people
+  list, deactivates the person (never themselves, and a manager never staff) and
+  reassigns their operations (each one only where they may reassign its owner);
+  only staff reactivate someone who left.
 
 The questions take plain objects and look only at their ids (``team_id``,
 ``user_id``), so this module imports no other app. A person's roles are read once
@@ -79,8 +87,8 @@ def visible_teams(user):
 
 
 def editable_teams(user):
-    """The teams in which a person may record operations."""
-    return visible_teams(user)
+    """The teams in which a person may record operations: not the archived ones."""
+    return visible_teams(user).filter(archived_at__isnull=True)
 
 
 def managed_teams(user):
@@ -197,11 +205,117 @@ def plannable_people(user):
     return people.filter(Q(pk__in=managed_people(user)) | Q(pk=user.pk))
 
 
+# --- teams and their people ---------------------------------------------------------------
+
+ROLE_RANK = {"member": 0, "manager": 1}
+
+
+def can_administer_teams(user):
+    """Create, rename, archive and restore teams."""
+    return user.is_staff
+
+
+def seen_teams(user):
+    """The team pages a person may open: their own teams, every team for staff."""
+    return visible_teams(user)
+
+
+def can_manage_members(user, team):
+    """Add and remove people, set roles, see and handle invitations."""
+    return manages_team(user, team.pk)
+
+
+def can_set_role(user, membership, role):
+    """A team's managers set roles; nobody raises their own (staff neither)."""
+    if not manages_team(user, membership.team_id):
+        return False
+    raises = ROLE_RANK.get(role, 0) > ROLE_RANK.get(membership.role, 0)
+    return not (membership.user_id == user.pk and raises)
+
+
+def can_invite(user, team):
+    """A team's managers and staff invite, to a team that is not archived."""
+    return can_manage_members(user, team) and team.archived_at is None
+
+
+def invitable_roles(user, team):
+    """The roles a person may invite with: a manager may invite managers to their own
+    team; members invite nobody."""
+    return ["member", "manager"] if can_invite(user, team) else []
+
+
+def can_handle_invitation(user, invitation):
+    """Resend or revoke: whoever may invite to its team."""
+    return can_manage_members(user, invitation.team)
+
+
 # --- digests -----------------------------------------------------------------------------
 
 
 def can_preview_digest(user, person_id):
     return user.is_staff or person_id == user.pk
+
+
+# --- people who leave -------------------------------------------------------------------
+
+
+def can_see_people(user):
+    """The people list: staff, and managers (who see the people of their teams)."""
+    return is_manager(user)
+
+
+def visible_people(user):
+    """The people a person sees on the people list: everyone for staff, else the
+    people of the teams they manage."""
+    people = get_user_model().objects.all()
+    if user.is_staff:
+        return people
+    return people.filter(pk__in=managed_people(user))
+
+
+def can_offboard(user, person):
+    """Deactivate someone: staff, or a manager of one of their teams; never oneself,
+    and a manager who is not staff never deactivates staff."""
+    return _may_offboard(user, person, lambda: manages_person(user, person.pk))
+
+
+def _may_offboard(user, person, manages):
+    if not user.is_authenticated or person.pk == user.pk:
+        return False
+    if user.is_staff:
+        return True
+    return not person.is_staff and manages()
+
+
+def can_reactivate(user, person):
+    """Bring back someone who left: staff only, and never oneself."""
+    return user.is_authenticated and user.is_staff and person.pk != user.pk
+
+
+def can_reassign_from(user, person):
+    """Open the page that hands one person's operations over to others (each operation
+    then asks can_manage_operation)."""
+    return user.is_authenticated and (user.is_staff or manages_person(user, person.pk))
+
+
+def people_rights(user, people):
+    """{person id: (can_offboard, can_reactivate, can_reassign_from)} for a page of
+    people, in at most one query."""
+    managed = set()
+    if not user.is_staff and managed_team_ids(user):
+        managed = set(
+            Membership.objects.filter(
+                team_id__in=managed_team_ids(user), user_id__in=[p.pk for p in people]
+            ).values_list("user_id", flat=True)
+        )
+    return {
+        p.pk: (
+            _may_offboard(user, p, lambda p=p: p.pk in managed),
+            can_reactivate(user, p),
+            user.is_staff or p.pk in managed,
+        )
+        for p in people
+    }
 
 
 # --- the admin ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from opsmaturity.core.admin import ManagerReadOnly, OpsModelAdmin, OpsTabularInline
 from opsmaturity.lib.forms import SafeInput
+from opsmaturity.offboarding import services
 
 from .models import Membership, Team
 
@@ -22,7 +23,7 @@ class MembershipInline(ManagerReadOnly, OpsTabularInline):
 class TeamAdmin(ManagerReadOnly, OpsModelAdmin):
     team_field = "pk"
 
-    list_display = ["name", "created_at"]
+    list_display = ["name", "created_at", "archived_at"]
     search_fields = ["name", "description"]
     inlines = [MembershipInline]
 
@@ -65,9 +66,26 @@ class PersonAdmin(UserAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        """Unticking "active" here is leaving too, with all it does (services.deactivate),
+        and ticking it again is coming back."""
+        if change and "is_active" in form.changed_data:
+            wanted = obj.is_active
+            obj.is_active = not wanted
+            super().save_model(request, obj, form, change)
+            if wanted:
+                services.reactivate(obj, by=request.user)
+            else:
+                services.deactivate(obj, by=request.user)
+            return
+        super().save_model(request, obj, form, change)
+
     @admin.action(description=_("Deactivate the selected people (they can no longer sign in)"))
     def deactivate(self, request, queryset):
-        count = queryset.filter(is_active=True).exclude(pk=request.user.pk).update(is_active=False)
+        # The app's one way (offboarding.services): sessions end, the change is
+        # recorded, and the operations they own are flagged "owner has left".
+        people = queryset.filter(is_active=True).exclude(pk=request.user.pk)
+        count = sum(services.deactivate(person, by=request.user) for person in people)
         self.message_user(
             request,
             ngettext("%(count)d person deactivated.", "%(count)d people deactivated.", count)

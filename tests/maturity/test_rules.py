@@ -178,6 +178,7 @@ def test_every_rule_filter_agrees_with_its_predicate(settings, tz):
     settings.TIME_ZONE = tz
     rng = random.Random(20261125)
     people = UserFactory.create_batch(3)
+    owners = [UserFactory(), UserFactory(), UserFactory(is_active=False)]  # one has left
     with timezone.override(tz):
         now = timezone.now()
         for i in range(120):
@@ -206,6 +207,7 @@ def test_every_rule_filter_agrees_with_its_predicate(settings, tz):
                 runbook_url=rng.choice(["", "https://wiki.example.com/x"]),
                 performers=rng.sample(people, rng.randint(0, 3)),
                 name=f"op {i}",
+                owner=rng.choice(owners),
             )
             assert op.pk
         ops = list(rules.with_performer_count(Operation.objects.all()))

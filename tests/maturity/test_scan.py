@@ -264,6 +264,7 @@ def test_stored_facts_are_the_predicates_facts(settings, tz, language):
     settings.TIME_ZONE = tz
     rng = random.Random(20261125)
     people = UserFactory.create_batch(3)
+    owners = [UserFactory(), UserFactory(), UserFactory(is_active=False)]  # one has left
     with timezone.override(tz), translation.override(language):
         now = timezone.now()
         for i in range(150):
@@ -284,6 +285,7 @@ def test_stored_facts_are_the_predicates_facts(settings, tz, language):
                 monthly_value=Decimal(rng.choice(["0", "1000", "1234567.5"])),
                 runbook_url=rng.choice(["", "https://wiki.example.com/x"]),
                 performers=rng.sample(people, rng.randint(0, 3)),
+                owner=rng.choice(owners),
             )
         run_scan()
         flags = list(Flag.objects.open())

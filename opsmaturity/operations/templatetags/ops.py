@@ -17,6 +17,8 @@ register = template.Library()
 register.filter("grouped", formatting.grouped)
 register.filter("money", formatting.money)
 register.filter("person", people.display_name)
+# The name with "(left)" for someone who was deactivated, where who runs it matters.
+register.filter("person_label", people.person_label)
 
 
 @register.filter
@@ -44,7 +46,8 @@ def phase_badge(phase_value, label):
 
 @register.filter
 def get_item(mapping, key):
-    return mapping.get(key)
+    """mapping[key], or None (also when there is no mapping: a form without hints)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
 
 
 @register.simple_tag

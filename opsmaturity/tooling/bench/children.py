@@ -46,6 +46,9 @@ def rule_conditions(on):
     from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, Phase
 
     performers = connection.ops.quote_name(Operation.performers.through._meta.db_table)
+    users = connection.ops.quote_name(
+        Operation._meta.get_field("owner").related_model._meta.db_table
+    )
     params = {
         "launch": str(Phase.LAUNCH),
         "working": [str(p) for p in ORDER[:-1]],
@@ -71,6 +74,10 @@ def rule_conditions(on):
             "o.phase = ANY(%(past_launch)s) AND (o.runbook_url = '' OR "
             f"(SELECT count(*) FROM {performers} p WHERE p.operation_id = o.id) "
             "< %(min_performers)s)"
+        ),
+        FlagKind.OWNER_LEFT: (
+            "o.phase = ANY(%(working)s) AND EXISTS "
+            f"(SELECT 1 FROM {users} u WHERE u.id = o.owner_id AND NOT u.is_active)"
         ),
     }
     return conditions, params

@@ -51,6 +51,9 @@ PEOPLE = tuple(
     for row in _FIXED["people"]
 )
 
+# usernames of the people who left (deactivated), their history kept
+LEFT = frozenset(row["username"] for row in _FIXED["people"] if row.get("left"))
+
 
 def _operation(row):
     row = dict(row, path=tuple(row["path"]))

@@ -14,7 +14,7 @@ from opsmaturity.maturity.moves import MoveKind, classify_move
 from opsmaturity.operations.models import CriterionCheck, Operation, PhaseCriterion
 from opsmaturity.teams.models import Membership, Role, Team
 
-from .data import LOGINS, OPERATIONS, PEOPLE, REVIEW_REASONS, TEAMS
+from .data import LEFT, LOGINS, OPERATIONS, PEOPLE, REVIEW_REASONS, TEAMS
 from .organization import seed_organization
 from .writer import (
     CREATED_NOTE,
@@ -85,6 +85,7 @@ def _ensure_fixed_people(logins):
                 password=password,
                 is_staff=staff,
                 is_superuser=staff,
+                is_active=username not in LEFT,
             )
         )
     user_model.objects.bulk_create(new)

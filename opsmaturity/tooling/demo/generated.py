@@ -245,6 +245,13 @@ def _ensure_generated_teams(count, logins):
         wanted = {u: (first, last) for team in people.values() for u, first, last in team}
         have = existing_users(wanted)
         password = shared_password_hash(logins) if len(have) < len(wanted) else None
+        # In every tenth team (001, 011…) the last of its ten people has left, so that
+        # the volume shows "owner has left" too, on about one operation in a hundred.
+        left = {
+            people[name][-1][0]
+            for number, name in enumerate(names, start=1)
+            if number % 10 == 1 and people[name]
+        }
         users = [
             user_model(
                 username=u,
@@ -252,6 +259,7 @@ def _ensure_generated_teams(count, logins):
                 last_name=last,
                 email=f"{u}@{EMAIL_DOMAIN}",
                 password=password,
+                is_active=u not in left,
             )
             for u, (first, last) in wanted.items()
             if u not in have
