@@ -248,6 +248,79 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
     return transition
 
 
+def move_phases(items, *, by, batch_size=500):
+    """Make many phase moves at once (an import), each as move_phase would.
+
+    ``items``: (operation, to_phase, note, at or None). The same rules (a skip, a move
+    backward, retiring or unmet exit criteria need a note) and the same history, a
+    batch at a time: the rows locked and their unmet criteria counted in two queries
+    per batch, the transitions written with one INSERT and the operations with one
+    UPDATE per batch. IllegalMove (or NoteRequired) carries ``row_index``, the
+    position in ``items`` it is about, and nothing is written. Flags are left to
+    the caller.
+    """
+    if not items:
+        return []
+    now = timezone.now()
+    criteria = {}
+    for criterion_id, phase in PhaseCriterion.objects.filter(is_active=True).values_list(
+        "pk", "phase"
+    ):
+        criteria.setdefault(phase, set()).add(criterion_id)
+    transitions = []
+    with transaction.atomic():
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            ids = [operation.pk for operation, _t, _n, _a in chunk]
+            current = Operation.objects.select_for_update().in_bulk(ids)
+            ticked = {}
+            for op_id, criterion_id in (
+                CriterionCheck.objects.current()
+                .filter(operation_id__in=ids)
+                .values_list("operation_id", "criterion_id")
+            ):
+                ticked.setdefault(op_id, set()).add(criterion_id)
+            rows, batch = [], []
+            for offset, (operation, to_phase, note, at) in enumerate(chunk):
+                row = current.get(operation.pk)
+                note = (note or "").strip()
+                at = at or now
+                try:
+                    if row is None:
+                        raise IllegalMove(_("This operation no longer exists."))
+                    unmet = len(criteria.get(row.phase, set()) - ticked.get(row.pk, set()))
+                    move = classify_move(row.phase, to_phase, unmet)
+                    if move.needs_note and not note:
+                        raise NoteRequired(move.why_note)
+                except IllegalMove as exc:
+                    exc.row_index = start + offset
+                    raise
+                batch.append(
+                    PhaseTransition(
+                        operation=row,
+                        team_id=row.team_id,
+                        from_phase=row.phase,
+                        to_phase=to_phase,
+                        by=by,
+                        at=at,
+                        from_phase_entered_at=row.phase_entered_at,
+                        note=note,
+                        monthly_cost=row.monthly_cost,
+                        monthly_value=row.monthly_value,
+                    )
+                )
+                row.phase, row.phase_entered_at, row.updated_at = to_phase, at, at
+                row.version += 1
+                rows.append(row)
+                operation.phase, operation.phase_entered_at = to_phase, at
+                operation.version = row.version
+            transitions += PhaseTransition.objects.bulk_create(batch)
+            Operation.objects.bulk_update(
+                rows, ["phase", "phase_entered_at", "version", "updated_at"]
+            )
+    return transitions
+
+
 def update_operation(operation, *, by, changes, expected_version, performers=None, refresh=True):
     """Save an edit unless someone else saved the operation since ``expected_version``.
 

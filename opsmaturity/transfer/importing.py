@@ -1,7 +1,7 @@
 """Preview and import a stored file: the one code path of the page, the task and the command.
 
 Importing is all or nothing: every row is written through the operations' services
-(create_operation, update_operation, move_phase: the same checks and rules as the
+(create_operations, update_operations, move_phases: the same checks and rules as the
 forms) in one transaction, and a single bad row rolls everything back. The flags
 of every operation touched are refreshed once, for the whole batch, afterwards.
 """
@@ -110,13 +110,10 @@ def run_import(record, user, fingerprint=None, progress=None):
             progress(len(creates))
         updates = [row for row in plan.rows if row.action == UPDATE]
         touched += _update_all(record, updates, user)
-        for done, row in enumerate((r for r in updates if r.to_phase), start=1):
-            try:
-                _move(row, user)
-            except (IllegalMove, EditConflict, ValidationError) as exc:
-                raise ImportFailed(_message(exc, row.number)) from None
-            if progress and done % 200 == 0:
-                progress(len(creates) + done)
+        moves = [row for row in updates if row.to_phase]
+        _move_all(moves, user)
+        if progress and moves:
+            progress(len(creates) + len(moves))
         ImportedOperation.objects.bulk_create(touched, batch_size=500)
         counts = plan.counts
         record.status = ImportStatus.IMPORTED
@@ -182,13 +179,14 @@ def _update_all(record, rows, user):
     ]
 
 
-def _move(row, user):
-    """A phase change: one move through the rules, as the move page makes it."""
-    services.move_phase(
-        row.operation,
-        row.to_phase,
-        by=user,
-        note=row.note,
-        at=day_start(row.since) if row.since else None,
-        refresh=False,
-    )
+def _move_all(rows, user):
+    """The phase changes, in batches (operations.services.move_phases), by the rules."""
+    items = [
+        (row.operation, row.to_phase, row.note, day_start(row.since) if row.since else None)
+        for row in rows
+    ]
+    try:
+        services.move_phases(items, by=user)
+    except IllegalMove as exc:
+        index = getattr(exc, "row_index", 0)
+        raise ImportFailed(_message(exc, rows[index].number)) from None

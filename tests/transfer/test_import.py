@@ -3,9 +3,11 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from opsmaturity.lib.clock import day_start
-from opsmaturity.operations.models import Operation
+from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import Phase
 from opsmaturity.transfer import importing
 from opsmaturity.transfer.models import ImportedOperation, ImportStatus
@@ -162,3 +164,47 @@ def test_many_updates_are_written_in_a_few_queries(people, django_assert_max_num
         assert str(op.monthly_value) == "7.00"
         assert op.version == 2
         assert {p.username for p in op.performers.all()} == {"ann", "boss"}
+
+
+def queries_to_move(people, count, prefix):
+    ann = people["member"]
+    for i in range(count):
+        OperationFactory(name=f"{prefix} {i}", team=people["team"], owner=ann, performers=[ann])
+    rows = [
+        row(f"{prefix} {i}", phase="automate", phase_since="", note="A tool does it now")
+        for i in range(count)
+    ]
+    record = importing.store_upload(people["manager"], "ops.csv", csv_bytes(rows))
+    plan = importing.preview(record, people["manager"])
+    assert plan.counts["update"] == count
+    with CaptureQueriesContext(connection) as captured:
+        importing.run_import(record, people["manager"], fingerprint=plan.fingerprint())
+    return len(captured.captured_queries)
+
+
+def test_phase_moves_are_written_in_queries_per_batch_not_per_row(people):
+    few, many = queries_to_move(people, 3, "Few"), queries_to_move(people, 40, "Many")
+    assert many == few
+    moved = Operation.objects.filter(name__startswith="Many", phase=Phase.AUTOMATE)
+    assert moved.count() == 40
+    notes = set(
+        PhaseTransition.objects.filter(operation__in=moved, from_phase=Phase.LAUNCH).values_list(
+            "note", flat=True
+        )
+    )
+    assert notes == {"A tool does it now"}
+    assert ImportedOperation.objects.filter(operation__in=moved, action="update").count() == 40
+
+
+def test_a_skip_without_a_note_in_the_file_writes_nothing(people, monkeypatch):
+    op = OperationFactory(name="Ledger close", team=people["team"], owner=people["member"])
+    data = csv_bytes([row("Ledger close", phase="automate", phase_since="", note="Bought")])
+    record = importing.store_upload(people["manager"], "ops.csv", data)
+    plan = importing.preview(record, people["manager"])
+    plan.rows[0].note = ""  # as if the preview had let it through
+    monkeypatch.setattr(importing, "preview", lambda *a: plan)
+    with pytest.raises(importing.ImportFailed, match="Row 2, phase: Skipping"):
+        importing.run_import(record, people["manager"])
+    op.refresh_from_db()
+    assert op.phase == Phase.LAUNCH
+    assert not ImportedOperation.objects.exists()
