@@ -1,5 +1,6 @@
 """Changes to operations that must happen together or not at all."""
 
+import copy
 import logging
 
 from django.core.exceptions import ValidationError
@@ -272,7 +273,11 @@ def move_phases(items, *, by, batch_size=500):
         for start in range(0, len(items), batch_size):
             chunk = items[start : start + batch_size]
             ids = [operation.pk for operation, _t, _n, _a in chunk]
-            current = Operation.objects.select_for_update().in_bulk(ids)
+            current = (
+                Operation.objects.select_for_update(of=("self",))
+                .select_related("team")
+                .in_bulk(ids)
+            )
             ticked = {}
             for op_id, criterion_id in (
                 CriterionCheck.objects.current()
@@ -280,7 +285,7 @@ def move_phases(items, *, by, batch_size=500):
                 .values_list("operation_id", "criterion_id")
             ):
                 ticked.setdefault(op_id, set()).add(criterion_id)
-            rows, batch = [], []
+            rows, batch, moved = [], [], []
             for offset, (operation, to_phase, note, at) in enumerate(chunk):
                 row = current.get(operation.pk)
                 note = (note or "").strip()
@@ -309,6 +314,7 @@ def move_phases(items, *, by, batch_size=500):
                         monthly_value=row.monthly_value,
                     )
                 )
+                moved.append((copy.copy(row), batch[-1]))
                 row.phase, row.phase_entered_at, row.updated_at = to_phase, at, at
                 row.version += 1
                 rows.append(row)
@@ -318,6 +324,8 @@ def move_phases(items, *, by, batch_size=500):
             Operation.objects.bulk_update(
                 rows, ["phase", "phase_entered_at", "version", "updated_at"]
             )
+            # As move_phase's operation_moved: each operation as it was before its move.
+            events.operations_moved.send(Operation, by=by, moves=moved)
     return transitions
 
 

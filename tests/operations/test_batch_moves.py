@@ -77,3 +77,17 @@ def queries_for(count):
 
 def test_the_queries_do_not_grow_with_the_number_of_moves():
     assert queries_for(40) == queries_for(3)
+
+
+def test_webhooks_hear_of_each_move_with_one_query_per_batch():
+    from opsmaturity.webhooks.models import Delivery, Endpoint
+
+    Endpoint.objects.create(url="http://127.0.0.1:9/x", events=["operation.moved"], secret="s" * 32)
+    ops = [OperationFactory() for _ in range(3)]
+    move_phases([(op, Phase.AUTOMATE, "Bought a tool", None) for op in ops], by=UserFactory())
+    payloads = [d.payload for d in Delivery.objects.order_by("pk")]
+    assert [p["operation"]["id"] for p in payloads] == [op.pk for op in ops]
+    assert {(p["from_phase"], p["to_phase"], p["operation"]["version"]) for p in payloads} == {
+        (Phase.LAUNCH, Phase.AUTOMATE, 2)
+    }
+    assert queries_for(40) == queries_for(3)
