@@ -14,6 +14,8 @@ operation_created = Signal()
 operation_changed = Signal()
 # operation, by, transition
 operation_moved = Signal()
+# by, moves: (operation, transition) pairs, a batch of an import (operations.services.move_phases)
+operations_moved = Signal()
 # flag, by, exemption
 snooze_asked = Signal()
 # flag, by, exemption (granted or declined)

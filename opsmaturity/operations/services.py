@@ -1,5 +1,6 @@
 """Changes to operations that must happen together or not at all."""
 
+import copy
 import logging
 
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from opsmaturity.lib import events
 from opsmaturity.lib.clock import day_start, today
-from opsmaturity.lib.concurrency import lock_current
+from opsmaturity.lib.concurrency import EditConflict, lock_current
 from opsmaturity.lib.people import display_name
 from opsmaturity.lib.text import same_name
 from opsmaturity.maturity.moves import IllegalMove, classify_move
@@ -100,26 +101,8 @@ def since_error(since, launched_at):
     return ""
 
 
-def create_operation(
-    *,
-    by,
-    performers=(),
-    since=None,
-    imported=False,
-    refresh=True,
-    validate_constraints=True,
-    **fields,
-):
-    """Record a new operation and the first line of its history.
-
-    ``since``, a local day, is when an operation that already runs in the real world
-    entered its phase (``phase`` among the fields, launch by default): its history
-    then begins with one transition "recorded as already in <phase> since <day>".
-    ``refresh=False`` leaves the flags to the caller, who refreshes a whole batch at once;
-    ``validate_constraints=False`` leaves the table's constraints to the database, for
-    a caller that checked them for the whole batch (the import: each constraint checked
-    in Python is a query, two thirds of the time of a row).
-    """
+def _new_operation(fields, since):
+    """An unsaved operation, with the day it entered its phase set as create_operation says."""
     operation = Operation(**fields)
     now = timezone.now()
     if since is not None and since < timezone.localdate(now):
@@ -135,28 +118,99 @@ def create_operation(
             # Recording an operation that has run for a while: its launch clock
             # started on its launch day, not today, or its stall would go unseen.
             operation.phase_entered_at = day_start(operation.launched_at)
-    operation.full_clean(validate_constraints=validate_constraints)
+    return operation
+
+
+def _check_since(operation, since):
     error = since_error(since, operation.launched_at)
     if error:
         raise ValidationError({"phase_since": error})
+
+
+def _first_transition(operation, by, since, imported):
+    return PhaseTransition(
+        operation=operation,
+        team_id=operation.team_id,
+        from_phase="",
+        to_phase=operation.phase,
+        by=by,
+        at=operation.phase_entered_at,
+        note=recorded_note(operation.phase, since, imported),
+        monthly_cost=operation.monthly_cost,
+        monthly_value=operation.monthly_value,
+    )
+
+
+def create_operation(*, by, performers=(), since=None, imported=False, refresh=True, **fields):
+    """Record a new operation and the first line of its history.
+
+    ``since``, a local day, is when an operation that already runs in the real world
+    entered its phase (``phase`` among the fields, launch by default): its history
+    then begins with one transition "recorded as already in <phase> since <day>".
+    ``refresh=False`` leaves the flags to the caller, who refreshes a whole batch at once.
+    """
+    operation = _new_operation(fields, since)
+    operation.full_clean()
+    _check_since(operation, since)
     with transaction.atomic():
         _saved_unless_name_taken(operation)
         if performers:
             operation.performers.set(performers)
-        PhaseTransition.objects.create(
-            operation=operation,
-            from_phase="",
-            to_phase=operation.phase,
-            by=by,
-            at=operation.phase_entered_at,
-            note=recorded_note(operation.phase, since, imported),
-            monthly_cost=operation.monthly_cost,
-            monthly_value=operation.monthly_value,
-        )
+        _first_transition(operation, by, since, imported).save()
         events.operation_created.send(Operation, operation=operation, by=by)
     if refresh:
         refresh_flags(operation)
     return operation
+
+
+def create_operations(specs, *, by, imported=True, batch_size=500):
+    """Record many new operations at once (an import), each as create_operation would.
+
+    ``specs``: dicts of ``fields``, ``performers`` and ``since``. The same checks of
+    each field and the same first line of history, written a batch at a time: three
+    statements per batch instead of six per operation. The team, the owner and the
+    names' uniqueness are the caller's to have checked for the whole batch (each is
+    a query per row here); the database's constraints back them. A ValidationError
+    carries ``row_index``, the position in ``specs`` of the operation it is about.
+    Flags are left to the caller (``run_scan`` over the batch's ids).
+    """
+    operations = []
+    for index, spec in enumerate(specs):
+        operation = _new_operation(spec["fields"], spec.get("since"))
+        try:
+            operation.full_clean(
+                exclude=["team", "owner"], validate_unique=False, validate_constraints=False
+            )
+            _check_since(operation, spec.get("since"))
+        except ValidationError as exc:
+            exc.row_index = index
+            raise
+        operations.append(operation)
+    through = Operation.performers.through
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Operation.objects.bulk_create(operations, batch_size=batch_size)
+        except IntegrityError:
+            raise ValidationError(
+                {"name": _("Someone recorded one of these names meanwhile: preview again.")}
+            ) from None
+        through.objects.bulk_create(
+            [
+                through(operation_id=operation.pk, user_id=person.pk)
+                for operation, spec in zip(operations, specs, strict=True)
+                for person in spec.get("performers") or ()
+            ],
+            batch_size=batch_size,
+        )
+        PhaseTransition.objects.bulk_create(
+            [
+                _first_transition(operation, by, spec.get("since"), imported)
+                for operation, spec in zip(operations, specs, strict=True)
+            ],
+            batch_size=batch_size,
+        )
+    return operations
 
 
 def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=None, refresh=True):
@@ -195,6 +249,86 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
     return transition
 
 
+def move_phases(items, *, by, batch_size=500):
+    """Make many phase moves at once (an import), each as move_phase would.
+
+    ``items``: (operation, to_phase, note, at or None). The same rules (a skip, a move
+    backward, retiring or unmet exit criteria need a note) and the same history, a
+    batch at a time: the rows locked and their unmet criteria counted in two queries
+    per batch, the transitions written with one INSERT and the operations with one
+    UPDATE per batch. IllegalMove (or NoteRequired) carries ``row_index``, the
+    position in ``items`` it is about, and nothing is written. Flags are left to
+    the caller.
+    """
+    if not items:
+        return []
+    now = timezone.now()
+    criteria = {}
+    for criterion_id, phase in PhaseCriterion.objects.filter(is_active=True).values_list(
+        "pk", "phase"
+    ):
+        criteria.setdefault(phase, set()).add(criterion_id)
+    transitions = []
+    with transaction.atomic():
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            ids = [operation.pk for operation, _t, _n, _a in chunk]
+            current = (
+                Operation.objects.select_for_update(of=("self",))
+                .select_related("team")
+                .in_bulk(ids)
+            )
+            ticked = {}
+            for op_id, criterion_id in (
+                CriterionCheck.objects.current()
+                .filter(operation_id__in=ids)
+                .values_list("operation_id", "criterion_id")
+            ):
+                ticked.setdefault(op_id, set()).add(criterion_id)
+            rows, batch, moved = [], [], []
+            for offset, (operation, to_phase, note, at) in enumerate(chunk):
+                row = current.get(operation.pk)
+                note = (note or "").strip()
+                at = at or now
+                try:
+                    if row is None:
+                        raise IllegalMove(_("This operation no longer exists."))
+                    unmet = len(criteria.get(row.phase, set()) - ticked.get(row.pk, set()))
+                    move = classify_move(row.phase, to_phase, unmet)
+                    if move.needs_note and not note:
+                        raise NoteRequired(move.why_note)
+                except IllegalMove as exc:
+                    exc.row_index = start + offset
+                    raise
+                batch.append(
+                    PhaseTransition(
+                        operation=row,
+                        team_id=row.team_id,
+                        from_phase=row.phase,
+                        to_phase=to_phase,
+                        by=by,
+                        at=at,
+                        from_phase_entered_at=row.phase_entered_at,
+                        note=note,
+                        monthly_cost=row.monthly_cost,
+                        monthly_value=row.monthly_value,
+                    )
+                )
+                moved.append((copy.copy(row), batch[-1]))
+                row.phase, row.phase_entered_at, row.updated_at = to_phase, at, at
+                row.version += 1
+                rows.append(row)
+                operation.phase, operation.phase_entered_at = to_phase, at
+                operation.version = row.version
+            transitions += PhaseTransition.objects.bulk_create(batch)
+            Operation.objects.bulk_update(
+                rows, ["phase", "phase_entered_at", "version", "updated_at"]
+            )
+            # As move_phase's operation_moved: each operation as it was before its move.
+            events.operations_moved.send(Operation, by=by, moves=moved)
+    return transitions
+
+
 def update_operation(operation, *, by, changes, expected_version, performers=None, refresh=True):
     """Save an edit unless someone else saved the operation since ``expected_version``.
 
@@ -217,6 +351,70 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
     if refresh:
         refresh_flags(current)
     return current
+
+
+def update_operations(items, *, by, batch_size=500):
+    """Save many edits at once (an import), each as update_operation would.
+
+    ``items``: (operation, changes, performers or None), each operation as the caller
+    read it. The rows are locked a batch at a time and each version compared, so an
+    edit saved meanwhile raises EditConflict (with ``row_index``) and nothing is
+    written; then the batch is written with one UPDATE per batch, and its performers
+    replaced with one DELETE and one INSERT. Flags are left to the caller.
+    """
+    if not items:
+        return []
+    through = Operation.performers.through
+    saved = []
+    with transaction.atomic():
+        expected = {operation.pk: operation.version for operation, _c, _p in items}
+        current = {}
+        ids = list(expected)
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
+            current.update(
+                (op.pk, op) for op in Operation.objects.select_for_update().filter(pk__in=chunk)
+            )
+        fields, moved_team = {"version", "updated_at"}, []
+        now = timezone.now()
+        for index, (operation, changes, _performers) in enumerate(items):
+            row = current.get(operation.pk)
+            if row is None or row.version != expected[operation.pk]:
+                conflict = EditConflict(row or operation)
+                conflict.row_index = index
+                raise conflict
+            for name, value in changes.items():
+                setattr(row, name, value)
+                fields.add(name)
+            if "team" in changes and row.team_id != row._saved_team_id:
+                moved_team.append(row)
+            row.normalize()
+            row.version += 1
+            row.updated_at = now
+            saved.append(row)
+        try:
+            with transaction.atomic():
+                Operation.objects.bulk_update(saved, sorted(fields), batch_size=batch_size)
+        except IntegrityError:
+            raise ValidationError(
+                {"name": _("Someone recorded one of these names meanwhile: preview again.")}
+            ) from None
+        for row in moved_team:
+            # An operation that changes team takes its history along (as Operation.save()).
+            row.transitions.update(team_id=row.team_id)
+            row._saved_team_id = row.team_id
+        replaced = {op.pk: people for op, _c, people in items if people is not None}
+        if replaced:
+            through.objects.filter(operation_id__in=list(replaced)).delete()
+            through.objects.bulk_create(
+                [
+                    through(operation_id=pk, user_id=person.pk)
+                    for pk, people in replaced.items()
+                    for person in people
+                ],
+                batch_size=batch_size,
+            )
+    return saved
 
 
 def review_purpose(operation, *, by, reason, monthly_value, monthly_cost, expected_version):

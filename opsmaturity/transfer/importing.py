@@ -1,11 +1,12 @@
 """Preview and import a stored file: the one code path of the page, the task and the command.
 
 Importing is all or nothing: every row is written through the operations' services
-(create_operation, update_operation, move_phase: the same checks and rules as the
+(create_operations, update_operations, move_phases: the same checks and rules as the
 forms) in one transaction, and a single bad row rolls everything back. The flags
 of every operation touched are refreshed once, for the whole batch, afterwards.
 """
 
+import datetime as dt
 import logging
 
 from django.core.exceptions import ValidationError
@@ -40,10 +41,17 @@ class AlreadyImported(ImportFailed):
     """Someone (or a task run twice) imported this file already: nothing more to do."""
 
 
+# A file previewed and never confirmed is let go after this long.
+KEEP_PREVIEWS = dt.timedelta(days=2)
+
+
 def store_upload(user, name, data, language=""):
     """Keep an uploaded file for its preview, once it is known to be a readable table."""
     table = read_table(name, data)  # FileRefused for a bad file: nothing is stored
     check_headers(table)
+    ImportRecord.objects.filter(
+        status=ImportStatus.PREVIEWED, created_at__lt=timezone.now() - KEEP_PREVIEWS
+    ).delete()
     return ImportRecord.objects.create(
         by=user, file_name=name[:255], data=data, rows=len(table.rows), language=language
     )
@@ -95,20 +103,17 @@ def run_import(record, user, fingerprint=None, progress=None):
             pk=record.pk, status__in=[ImportStatus.PREVIEWED, ImportStatus.RUNNING]
         ).update(status=ImportStatus.IMPORTED)
         if not claimed:
-            raise ImportFailed(_("This file has already been imported."))
-        for done, row in enumerate(plan.rows, start=1):
-            try:
-                operation = _write(row, user)
-            except (ValidationError, IllegalMove, EditConflict) as exc:
-                raise ImportFailed(_message(exc, row.number)) from None
-            if operation is not None:
-                touched.append(
-                    ImportedOperation(
-                        record=record, operation=operation, action=row.action, row=row.number
-                    )
-                )
-            if progress and done % 200 == 0:
-                progress(done)
+            raise AlreadyImported(_("This file has already been imported."))
+        creates = [row for row in plan.rows if row.action == CREATE]
+        touched += _create_all(record, creates, user)
+        if progress and creates:
+            progress(len(creates))
+        updates = [row for row in plan.rows if row.action == UPDATE]
+        touched += _update_all(record, updates, user)
+        moves = [row for row in updates if row.to_phase]
+        _move_all(moves, user)
+        if progress and moves:
+            progress(len(creates) + len(moves))
         ImportedOperation.objects.bulk_create(touched, batch_size=500)
         counts = plan.counts
         record.status = ImportStatus.IMPORTED
@@ -141,36 +146,47 @@ def _message(exc, number):
     return cell_message(number, key, message)
 
 
-def _write(row, user):
-    if row.action == CREATE:
-        return services.create_operation(
-            by=user,
-            performers=row.performers or (),
-            since=row.since,
-            imported=True,
-            refresh=False,
-            validate_constraints=False,  # names checked by the plan; the database backs it
-            **row.fields,
-        )
-    if row.action != UPDATE:
-        return None
-    operation = row.operation
-    if row.fields or row.performers is not None:
-        operation = services.update_operation(
-            operation,
-            by=user,
-            changes=row.fields,
-            expected_version=operation.version,
-            performers=row.performers,
-            refresh=False,
-        )
-    if row.to_phase:
-        services.move_phase(
-            operation,
-            row.to_phase,
-            by=user,
-            note=row.note,
-            at=day_start(row.since) if row.since else None,
-            refresh=False,
-        )
-    return operation
+def _create_all(record, rows, user):
+    """The new operations, in batches (operations.services.create_operations)."""
+    if not rows:
+        return []
+    specs = [{"fields": r.fields, "performers": r.performers, "since": r.since} for r in rows]
+    try:
+        created = services.create_operations(specs, by=user, imported=True)
+    except ValidationError as exc:
+        number = rows[exc.row_index].number if hasattr(exc, "row_index") else rows[0].number
+        raise ImportFailed(_message(exc, number)) from None
+    return [
+        ImportedOperation(record=record, operation=operation, action=CREATE, row=row.number)
+        for operation, row in zip(created, rows, strict=True)
+    ]
+
+
+def _update_all(record, rows, user):
+    """The edits, in batches (operations.services.update_operations); moves come after."""
+    edited = [r for r in rows if r.fields or r.performers is not None]
+    items = [(r.operation, r.fields, r.performers) for r in edited]
+    try:
+        saved = services.update_operations(items, by=user)
+    except (ValidationError, EditConflict) as exc:
+        index = getattr(exc, "row_index", 0)
+        raise ImportFailed(_message(exc, edited[index].number if edited else 0)) from None
+    for row, operation in zip(edited, saved, strict=True):
+        row.operation = operation
+    return [
+        ImportedOperation(record=record, operation=row.operation, action=UPDATE, row=row.number)
+        for row in rows
+    ]
+
+
+def _move_all(rows, user):
+    """The phase changes, in batches (operations.services.move_phases), by the rules."""
+    items = [
+        (row.operation, row.to_phase, row.note, day_start(row.since) if row.since else None)
+        for row in rows
+    ]
+    try:
+        services.move_phases(items, by=user)
+    except IllegalMove as exc:
+        index = getattr(exc, "row_index", 0)
+        raise ImportFailed(_message(exc, rows[index].number)) from None

@@ -283,6 +283,15 @@ class _Planner:
             team = self.teams.get(p["team"].lower())
             if team is None:
                 row.fail("team", _("No team called “%(name)s”.") % {"name": p["team"]})
+            elif (
+                team.archived_at is not None
+                and not (p.get("id") in self.by_id and self.by_id[p["id"]].team_id == team.pk)
+                and (team.pk, (p.get("name") or "").lower()) not in self.by_name
+            ):
+                row.fail(
+                    "team",
+                    _("%(team)s is archived: it takes no new operations.") % {"team": team.name},
+                )
             elif not access.may_import_to(self.user, team.pk):
                 row.fail(
                     "team",

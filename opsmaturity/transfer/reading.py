@@ -34,7 +34,7 @@ class Table:
     rows: list = field(default_factory=list)  # (row number in the file, [cells])
 
 
-def _limit_message():
+def too_large_message():
     return _("The file is larger than %(size)s MB: split it into smaller files.") % {
         "size": MAX_BYTES // (1024 * 1024)
     }
@@ -49,7 +49,7 @@ def _rows_message():
 def read_table(name, data):
     """The file's header row and rows, or FileRefused."""
     if len(data) > MAX_BYTES:
-        raise FileRefused(_limit_message())
+        raise FileRefused(too_large_message())
     if not data.strip():
         raise FileRefused(_("The file is empty."))
     if data[:4] == b"PK\x03\x04":

@@ -19,7 +19,16 @@ from . import export, importing, tasks
 from .columns import BY_KEY, COLUMN_NOTES, COLUMNS
 from .forms import ConfirmForm, UploadForm
 from .models import ImportRecord, ImportStatus
-from .reading import FileRefused
+from .reading import MAX_BYTES, FileRefused, too_large_message
+
+# Room for the form's other fields and the multipart boundaries around the file.
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+def _too_large(request):
+    length = parse_id(request.META.get("CONTENT_LENGTH"))
+    return length is not None and length > MAX_BYTES + UPLOAD_OVERHEAD
+
 
 # Rows shown in the preview's table; the counts and the errors cover every row.
 SHOWN_ROWS = 500
@@ -42,6 +51,12 @@ def _record_for(request, token):
 @require_http_methods(["GET", "POST"])
 def import_start(request):
     _require_importer(request)
+    if request.method == "POST" and _too_large(request):
+        # Refused on its declared length, before the body is read into a temporary file.
+        form = UploadForm()
+        form.errors["file"] = form.error_class([too_large_message()])
+        recent = ImportRecord.objects.none()
+        return render(request, "transfer/start.html", {"form": form, "recent": recent}, status=413)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

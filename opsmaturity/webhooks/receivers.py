@@ -37,20 +37,32 @@ def changed(sender, operation, by, fields, **kwargs):
     emit(Event.OPERATION_CHANGED, data)
 
 
-@receiver(events.operation_moved)
-def moved(sender, operation, by, transition, **kwargs):
+def moved_data(operation, by, transition):
     data = operation_data(operation)
     data.update(phase=transition.to_phase, version=operation.version + 1)
-    emit(
-        Event.OPERATION_MOVED,
-        {
-            "operation": data,
-            "by": person(by),
-            "from_phase": transition.from_phase,
-            "to_phase": transition.to_phase,
-            "note": transition.note,
-        },
-    )
+    return {
+        "operation": data,
+        "by": person(by),
+        "from_phase": transition.from_phase,
+        "to_phase": transition.to_phase,
+        "note": transition.note,
+    }
+
+
+@receiver(events.operation_moved)
+def moved(sender, operation, by, transition, **kwargs):
+    emit(Event.OPERATION_MOVED, moved_data(operation, by, transition))
+
+
+@receiver(events.operations_moved)
+def moved_many(sender, by, moves, **kwargs):
+    """A batch of moves (an import): one query for the endpoints, one INSERT."""
+    if not moves:
+        return
+    endpoints = receiving(Event.OPERATION_MOVED)
+    if endpoints:
+        payloads = [moved_data(operation, by, transition) for operation, transition in moves]
+        emit_many(Event.OPERATION_MOVED, payloads, endpoints)
 
 
 def flag_data(flag):

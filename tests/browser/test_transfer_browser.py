@@ -11,6 +11,9 @@ from tests.transfer.files import JA_HEADER, csv_bytes, row, xlsx
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+# How wide the page's own content is (the shared navigation bar is measured elsewhere).
+MAIN_WIDTH = "document.querySelector('main').scrollWidth"
+
 
 @pytest.fixture
 def manager():
@@ -46,6 +49,10 @@ def test_upload_preview_confirm_and_see_the_operations(page, live_server, manage
     page.get_by_role("button", name="Preview the import").click()
     expect(page.get_by_role("cell", name="請求書の照合")).to_be_visible()
     assert not Operation.objects.exists()
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways scrolling
+    page.screenshot(path="/tmp/import-phone.png", full_page=True)
+    assert page.evaluate(MAIN_WIDTH) <= 390
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("button", name="Import 2 operations").click()
     expect(page.get_by_text("2 created, 0 updated, 0 unchanged")).to_be_visible()
 

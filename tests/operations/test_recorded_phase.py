@@ -104,3 +104,42 @@ def test_launch_since_a_past_day_starts_the_stall_clock_then(member, team):
     assert op.launched_at == dt.date(2025, 1, 1)
     assert op.phase_entered_at == day_start(dt.date(2025, 1, 1))
     assert op.transitions.get().note == "Recorded as already in Launch since 2025-01-01"
+
+
+def test_many_operations_are_created_at_once_with_their_history(member, manager, team):
+    from opsmaturity.operations.services import create_operations
+
+    specs = [
+        {
+            "fields": {
+                "name": f"Op {i}",
+                "team": team,
+                "owner": member,
+                "purpose": "Why",
+                "phase": Phase.AUTOMATE,
+            },
+            "performers": [member, manager],
+            "since": dt.date(2025, 2, 1),
+        }
+        for i in range(3)
+    ]
+    created = create_operations(specs, by=manager)
+    assert [op.name for op in created] == ["Op 0", "Op 1", "Op 2"]
+    for op in Operation.objects.all():
+        assert op.performers.count() == 2
+        first = op.transitions.get()
+        assert first.note == "Recorded on import as already in Automate since 2025-02-01"
+        assert first.team_id == team.pk and first.by == manager
+
+
+def test_a_refused_operation_of_a_batch_says_which_and_saves_none(member, team):
+    from django.core.exceptions import ValidationError
+
+    from opsmaturity.operations.services import create_operations
+
+    good = {"name": "A", "team": team, "owner": member, "purpose": "Why"}
+    bad = {**good, "name": "B", "purpose": "  "}
+    with pytest.raises(ValidationError) as info:
+        create_operations([{"fields": good}, {"fields": bad}], by=member)
+    assert info.value.row_index == 1
+    assert not Operation.objects.exists()

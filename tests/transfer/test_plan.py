@@ -138,3 +138,15 @@ def test_staff_import_into_any_team(people, staff):
 def test_a_new_operation_may_start_in_any_phase(people):
     plan = plan_of(csv_bytes([row(phase="コスト適正化期")]), people["manager"])
     assert plan.rows[0].fields["phase"] == Phase.COST_OPTIMIZE
+
+
+def test_an_archived_team_takes_no_new_operations_but_keeps_its_own(people):
+    from django.utils import timezone
+
+    team = people["team"]
+    kept = OperationFactory(name="Ledger close", team=team, owner=people["member"])
+    type(team).objects.filter(pk=team.pk).update(archived_at=timezone.now())
+    same = {"phase": "", "phase_since": ""}
+    plan = plan_of(csv_bytes([row(**same), row("Ledger close", **same)]), people["manager"])
+    assert "Billing is archived" in plan.rows[0].errors["team"]
+    assert plan.rows[1].operation == kept and "team" not in plan.rows[1].errors

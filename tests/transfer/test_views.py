@@ -100,3 +100,25 @@ def test_a_tampered_token_or_method_is_no_500(client, people):
     client.force_login(people["manager"])
     assert client.get(reverse("transfer:preview", args=["x" * 500])).status_code == 404
     assert client.get(reverse("transfer:confirm", args=["abc"])).status_code == 405
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(client, people):
+    client.force_login(people["manager"])
+    response = client.post(
+        reverse("transfer:import"),
+        {"file": SimpleUploadedFile("a.csv", b"name,team,purpose\n")},
+        CONTENT_LENGTH=str(11 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+    assert "larger than 10 MB" in response.content.decode()
+    assert not ImportRecord.objects.exists()
+
+
+def test_a_file_over_the_limit_by_its_size_is_refused_at_the_field(client, people, monkeypatch):
+    from opsmaturity.transfer import forms
+
+    monkeypatch.setattr(forms, "MAX_BYTES", 10)
+    client.force_login(people["manager"])
+    response = upload(client, csv_bytes([row()]), "a.csv")
+    assert "larger than" in str(response.context["form"].errors["file"])
+    assert not ImportRecord.objects.exists()

@@ -1,4 +1,4 @@
-"""The scan and the digests, measured in a child process of their own (peak memory)."""
+"""The scan, the digests and the import, measured in a child process of their own (peak memory)."""
 
 import copy
 import datetime as dt
@@ -9,7 +9,14 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
-from .constants import DIGEST_MANAGER_SHARE, DIGEST_RECIPIENTS, SCAN_FIRST_RUNS, SCAN_SECOND_RUNS
+from .constants import (
+    BENCH_MANAGER,
+    DIGEST_MANAGER_SHARE,
+    DIGEST_RECIPIENTS,
+    IMPORT_ROWS,
+    SCAN_FIRST_RUNS,
+    SCAN_SECOND_RUNS,
+)
 from .measure import QueryCounter, counting, max_rss_mb, summary
 from .system import load_average
 
@@ -18,7 +25,7 @@ from .system import load_average
 
 def run_child(job, out):
     """Entry point of ``manage.py bench --child JOB``: measure, write JSON to ``out``."""
-    jobs = {"scan": child_scan, "digests": child_digests}
+    jobs = {"scan": child_scan, "digests": child_digests, "import": child_import}
     # Everything the job needs is imported and connected before the baseline.
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -307,3 +314,92 @@ def child_digests():
         "rss_growth_mb": round(max_rss_mb() - baseline, 1),
         "load": load_average(),
     }
+
+
+# --- the import: a spreadsheet of IMPORT_ROWS rows, previewed, imported, previewed again ---
+
+
+def import_file_bytes(manager):
+    """A CSV of IMPORT_ROWS new operations in the manager's first team, as a pilot brings it."""
+    from opsmaturity.teams.models import Membership, Role
+    from opsmaturity.transfer import export
+    from opsmaturity.transfer.columns import COLUMNS
+
+    team_id = (
+        Membership.objects.filter(user=manager, role=Role.MANAGER)
+        .order_by("team__name")
+        .values_list("team_id", flat=True)
+        .first()
+    )
+    members = list(
+        Membership.objects.filter(team_id=team_id, user__is_active=True)
+        .exclude(user=manager)
+        .order_by("user__username")
+        .values_list("user__username", "team__name")[:3]
+    )
+    team = members[0][1]
+    owner = members[0][0]
+    performers = ", ".join(username for username, _team in members[:2])
+    phases = ["launch", "standardize", "automate", "cost_optimize"]
+
+    def rows():
+        for i in range(IMPORT_ROWS):
+            cells = {
+                "name": f"Imported operation {i:05d}",
+                "team": team,
+                "owner": owner,
+                "purpose": "Brought in from the team's spreadsheet.",
+                "phase": phases[i % len(phases)],
+                "phase_since": "2025-03-01",
+                "launched_on": "2025/01/10",
+                "performers": performers,
+                "runbook_url": f"https://wiki.example.com/ops/{i}",
+                "monthly_volume": "1,200",
+                "monthly_cost": "12,000",
+                "monthly_value": "30,000",
+            }
+            yield [cells.get(column.key, "") for column in COLUMNS]
+
+    return "".join(export.csv_chunks(rows())).encode("utf-8")
+
+
+def child_import():
+    from django.contrib.auth import get_user_model
+
+    from opsmaturity.transfer import importing
+
+    manager = get_user_model().objects.get(username=BENCH_MANAGER)
+    data = import_file_bytes(manager)
+    baseline = max_rss_mb()
+    result = {"rows": IMPORT_ROWS, "bytes": len(data)}
+    with counting() as counter:
+        started = time.perf_counter()
+        record = importing.store_upload(manager, "bench.csv", data)
+        plan = importing.preview(record, manager)
+        result["preview"] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "queries": counter.count,
+            "counts": plan.counts,
+            "errors": plan.errors[:5],
+        }
+    with counting() as counter:
+        started = time.perf_counter()
+        importing.run_import(record, manager, fingerprint=plan.fingerprint())
+        result["import"] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "queries": counter.count,
+        }
+    with counting() as counter:
+        started = time.perf_counter()
+        again = importing.store_upload(manager, "bench.csv", data)
+        plan = importing.preview(again, manager)
+        result["again"] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "queries": counter.count,
+            "counts": plan.counts,
+        }
+    result["rss_baseline_mb"] = baseline
+    result["rss_peak_mb"] = max_rss_mb()
+    result["rss_growth_mb"] = round(max_rss_mb() - baseline, 1)
+    result["load"] = load_average()
+    return result

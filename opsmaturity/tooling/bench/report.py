@@ -73,6 +73,22 @@ def rows(results):
         None,
         "queries: per recipient, at most",
     )
+    add(
+        "spreadsheet of 10,000 rows: upload and preview (s)",
+        ("import", "preview", "seconds"),
+        ("import", "preview", "queries"),
+    )
+    add(
+        "↳ and import, all rows in one transaction (s)",
+        ("import", "import", "seconds"),
+        ("import", "import", "queries"),
+        ("import", "rss_growth_mb"),
+    )
+    add(
+        "↳ the same file again: all unchanged (s)",
+        ("import", "again", "seconds"),
+        ("import", "again", "queries"),
+    )
     return table
 
 

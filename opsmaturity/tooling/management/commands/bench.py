@@ -37,7 +37,9 @@ class Command(BaseCommand):
             help="At most this long, wait for the load average to fall before each size.",
         )
         # Internal: the bench runs the scan and the digests in a child process of its own.
-        parser.add_argument("--child", choices=["scan", "digests"], help=argparse.SUPPRESS)
+        parser.add_argument(
+            "--child", choices=["scan", "digests", "import"], help=argparse.SUPPRESS
+        )
         parser.add_argument("--child-out", help=argparse.SUPPRESS)
 
     def handle(self, *args, sizes, load_seconds, settle_seconds, child, child_out, **options):
