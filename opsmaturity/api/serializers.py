@@ -232,3 +232,74 @@ class ConflictSerializer(serializers.Serializer):
 
 
 FLAG_KINDS = [value for value, _label in FlagKind.choices]
+
+
+# --- campaigns (read-only): built from campaigns.pages.overview rows ----------------------
+
+
+class CampaignTeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ForecastSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[
+            "done",
+            "on_track",
+            "at_risk",
+            "will_miss",
+            "no_forecast",
+            "no_history",
+            "projected",
+        ]
+    )
+    remaining = serializers.IntegerField()
+    finish = serializers.DateField(allow_null=True)
+    earliest = serializers.DateField(allow_null=True)
+    latest = serializers.DateField(allow_null=True)
+    beyond_horizon = serializers.BooleanField()
+    pace_per_week = serializers.FloatField()
+    quiet_weeks = serializers.IntegerField()
+    sentence = serializers.CharField()
+
+
+class CampaignProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class CampaignGoalSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["phase", "flag", "review"])
+    phase = serializers.CharField(allow_blank=True)
+    flag_kind = serializers.CharField(allow_blank=True)
+    text = serializers.CharField()
+
+
+class CampaignSerializer(serializers.Serializer):
+    """A campaign: its goal, deadline, progress and forecast (null once closed)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    goal = CampaignGoalSerializer()
+    teams = CampaignTeamSerializer(many=True)
+    owner = PersonField()
+    deadline = serializers.DateField()
+    days_left = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    progress = CampaignProgressSerializer()
+    forecast = ForecastSerializer(allow_null=True)
+    url = serializers.CharField()
+
+
+class CampaignOperationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    team = CampaignTeamSerializer()
+    phase = serializers.ChoiceField(choices=Phase.choices)
+    done = serializers.BooleanField()
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    operations = CampaignOperationSerializer(many=True)

@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from opsmaturity.webhooks import api as webhooks_api
 
-from . import docs, pages, views
+from . import campaigns, docs, pages, views
 
 app_name = "api"
 
@@ -12,6 +12,7 @@ router = SimpleRouter(use_regex_path=False)
 router.register("operations", views.OperationViewSet, basename="operation")
 router.register("flags", views.FlagViewSet, basename="flag")
 router.register("teams", views.TeamViewSet, basename="team")
+router.register("campaigns", campaigns.CampaignViewSet, basename="campaign")
 router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
 router.register("webhooks", webhooks_api.EndpointViewSet, basename="webhook")
 router.register("chat-channels", webhooks_api.ChatChannelViewSet, basename="chat-channel")

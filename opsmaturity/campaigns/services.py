@@ -1,7 +1,9 @@
 """Every change to campaigns: start, add or remove an operation, record a day, close."""
 
+import datetime as dt
 from urllib.parse import parse_qsl
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Value, When
@@ -9,6 +11,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opsmaturity.lib import events
 from opsmaturity.lib.clock import today
 from opsmaturity.lib.concurrency import lock_current
 from opsmaturity.operations.lists import filtered_operations
@@ -152,6 +155,7 @@ def close_campaign(campaign, *, by=None, at=None):
         closed_at=at, closed_by=by, result_done=len(done_ids), result_total=total
     )
     current.refresh_from_db()
+    events.campaign_closed.send(sender=Campaign, campaign=current, by=by)
     return current
 
 
@@ -188,12 +192,32 @@ def record_progress(day=None, campaigns=None):
     return rows
 
 
+def remind_deadlines(on=None):
+    """Announce the open campaigns whose deadline enters the reminder window today
+    (``OPS_CAMPAIGN_REMIND_DAYS`` away, as in the digest's reminders)."""
+    on = on or today()
+    days = settings.OPS_CAMPAIGN_REMIND_DAYS
+    near = list(
+        Campaign.objects.filter(closed_at__isnull=True, deadline=on + dt.timedelta(days=days))
+    )
+    for campaign in near:
+        events.campaign_deadline_near.send(sender=Campaign, campaign=campaign, days_left=days)
+    return near
+
+
 def daily(on=None):
-    """The campaigns' step of the daily snapshot job: close overdue ones, record a day."""
+    """The campaigns' step of the daily snapshot job: close overdue ones, record a day,
+    announce the deadlines that come near."""
     on = on or today()
     closed = close_overdue(on)
     recorded = record_progress(on)
-    return {"closed": len(closed), "recorded": len(recorded), "date": on.isoformat()}
+    near = remind_deadlines(on)
+    return {
+        "closed": len(closed),
+        "recorded": len(recorded),
+        "reminded": len(near),
+        "date": on.isoformat(),
+    }
 
 
 def days_left(campaign, on=None):

@@ -23,3 +23,8 @@ snooze_decided = Signal()
 # as_of (the moment of the scan: the opened flags' opened_at, the resolved ones'
 # resolved_at), opened and resolved (how many); only when either is not 0
 flags_changed = Signal()
+# campaign, days_left: the campaign's deadline is OPS_CAMPAIGN_REMIND_DAYS away (sent
+# once a day by the daily job, on the day it enters the reminder window)
+campaign_deadline_near = Signal()
+# campaign (closed, with its result), by (None when the daily job closed it)
+campaign_closed = Signal()

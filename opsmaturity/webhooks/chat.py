@@ -65,7 +65,30 @@ def sentence(event, data):
         return text % values, link
     if event == "summary.weekly":
         return summary_sentence(data), data.get("url")
+    if event in ("campaign.deadline_near", "campaign.closed"):
+        return campaign_sentence(event, data)
     return event, link
+
+
+def campaign_sentence(event, data):
+    campaign = data.get("campaign") or {}
+    done = (campaign.get("progress") or {}).get("done", 0)
+    total = (campaign.get("progress") or {}).get("total", 0)
+    values = {
+        "name": campaign.get("name", ""),
+        "done": done,
+        "total": total,
+        "deadline": campaign.get("deadline", ""),
+        "days": data.get("days_left", 0),
+    }
+    if event == "campaign.deadline_near":
+        text = _(
+            "Campaign “%(name)s”: %(days)s days to the deadline (%(deadline)s), "
+            "%(done)s of %(total)s operations done."
+        )
+    else:
+        text = _("Campaign “%(name)s” is closed: %(done)s of %(total)s operations done.")
+    return text % values, campaign.get("url")
 
 
 def summary_sentence(data):

@@ -20,10 +20,13 @@ def emit(event, payload):
     return emit_many(event, [payload])
 
 
-def team_of(payload):
-    """The team an event is about (a chat channel hears only of its own team's)."""
+def teams_of(payload):
+    """The teams an event is about (a chat channel hears only of its own team's): an
+    operation's, a summary's, or each team a campaign covers."""
     about = payload.get("operation") or (payload.get("flag") or {}).get("operation") or {}
-    return (about.get("team") or {}).get("id") or payload.get("team", {}).get("id")
+    team = (about.get("team") or {}).get("id") or payload.get("team", {}).get("id")
+    campaign = payload.get("campaign") or {}
+    return {team} | {t.get("id") for t in campaign.get("teams", [])}
 
 
 def emit_many(event, payloads, endpoints=None):
@@ -36,7 +39,7 @@ def emit_many(event, payloads, endpoints=None):
         Delivery(endpoint=e, event=event, payload=payload, created_at=now, next_attempt_at=now)
         for e in endpoints
         for payload in payloads
-        if e.team_id is None or e.team_id == team_of(payload)
+        if e.team_id is None or e.team_id in teams_of(payload)
     )
     if not deliveries:
         return []

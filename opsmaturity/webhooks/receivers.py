@@ -112,3 +112,35 @@ def _send_flags(as_of, opened, resolved):
             payloads = [{"flag": flag_data(flag), "at": as_of} for flag in changed]
             with transaction.atomic():
                 emit_many(event, payloads, endpoints)
+
+
+def campaign_data(campaign):
+    """A campaign, with its progress now (its result once closed): one query."""
+    from opsmaturity.campaigns import progress
+
+    counts = progress.counts([campaign.pk])[campaign.pk]
+    return {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "goal": campaign.goal,
+        "goal_text": str(campaign.goal_text()),
+        "teams": [{"id": t.pk, "name": t.name} for t in campaign.teams.order_by("name")],
+        "deadline": campaign.deadline.isoformat(),
+        "closed_at": campaign.closed_at.isoformat() if campaign.closed_at else None,
+        "progress": {"done": counts["done"], "total": counts["total"]},
+        "url": absolute(campaign.get_absolute_url()),
+    }
+
+
+@receiver(events.campaign_deadline_near)
+def campaign_deadline_near(sender, campaign, days_left, **kwargs):
+    if receiving(Event.CAMPAIGN_DEADLINE_NEAR):
+        data = {"campaign": campaign_data(campaign), "days_left": days_left}
+        with transaction.atomic():
+            emit(Event.CAMPAIGN_DEADLINE_NEAR, data)
+
+
+@receiver(events.campaign_closed)
+def campaign_closed(sender, campaign, by, **kwargs):
+    if receiving(Event.CAMPAIGN_CLOSED):
+        emit(Event.CAMPAIGN_CLOSED, {"campaign": campaign_data(campaign), "by": person(by)})

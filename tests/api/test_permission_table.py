@@ -1,7 +1,7 @@
 """Every endpoint × every role, with a read-and-write token: exactly the pages' rights.
 
-Reads: everyone signed in reads every operation, flag and team (snapshots: their own
-teams'). Writes: the operation's team edits, moves and asks for snoozes; its managers
+Reads: everyone signed in reads every operation, flag, team and campaign (snapshots:
+their own teams'). Writes: the operation's team edits, moves and asks for snoozes; its managers
 (and staff) retire, reinstate and decide. Nothing changes unless allowed.
 """
 
@@ -15,6 +15,7 @@ from opsmaturity.maturity import exemptions
 from opsmaturity.maturity.models import Flag, FlagKind
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import Phase
+from tests.campaigns.factories import start_campaign
 from tests.operations.factories import OperationFactory, TransitionFactory
 from tests.permission_table import ROLES
 
@@ -31,7 +32,15 @@ def world(team, member, manager, outsider, staff):
     TransitionFactory(operation=operation, from_phase="", to_phase=Phase.LAUNCH, by=member)
     flag = Flag.objects.create(operation=operation, kind=FlagKind.UNJUSTIFIED)
     users = {"outsider": outsider, "member": member, "manager": manager, "staff": staff}
-    return {"team": team, "operation": operation, "flag": flag, "users": users, "member": member}
+    campaign = start_campaign(manager, [team], phases=[])
+    return {
+        "team": team,
+        "operation": operation,
+        "flag": flag,
+        "campaign": campaign,
+        "users": users,
+        "member": member,
+    }
 
 
 def later(days=20):
@@ -53,6 +62,8 @@ READS = {
     "teams": lambda w: "/api/v1/teams/",
     "team": lambda w: f"/api/v1/teams/{w['team'].pk}/",
     "snapshots": lambda w: "/api/v1/snapshots/",
+    "campaigns": lambda w: "/api/v1/campaigns/",
+    "campaign": lambda w: f"/api/v1/campaigns/{w['campaign'].pk}/",
 }
 PUBLIC = {"schema": "/api/schema/", "docs": "/api/docs/"}
 

@@ -22,6 +22,7 @@ from opsmaturity.api.models import ApiToken, Scope
 from opsmaturity.api.throttling import PerTokenThrottle
 from opsmaturity.maturity.models import Flag, FlagKind
 from opsmaturity.maturity.snapshots import take_snapshot
+from tests.campaigns.factories import start_campaign
 from tests.operations.factories import OperationFactory, TransitionFactory
 
 # More for a longer hunt: API_FUZZ_EXAMPLES=200 (and API_FUZZ_RANDOM=1 for new seeds).
@@ -40,6 +41,7 @@ def test_no_500_and_every_answer_matches_the_schema(
     TransitionFactory(operation=operation, from_phase="", to_phase="launch", by=member)
     Flag.objects.create(id=1, operation=operation, kind=FlagKind.UNJUSTIFIED)
     take_snapshot()
+    campaign = start_campaign(manager, [team], phases=[])
     _token, raw = ApiToken.issue(manager, name="fuzz", scope=Scope.READ_WRITE)
     headers = {"Authorization": f"Bearer {raw}"}
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
@@ -63,3 +65,8 @@ def test_no_500_and_every_answer_matches_the_schema(
         run()
     assert "PATCH /api/v1/operations/{id}/" in tried
     assert "POST /api/v1/operations/{id}/move/" in tried
+    assert "GET /api/v1/campaigns/{id}/" in tried
+    # A campaign that exists (the generated ids rarely hit it), checked the same way.
+    detail = schema["/api/v1/campaigns/{id}/"]["GET"]
+    case = detail.Case(path_parameters={"id": campaign.pk})
+    case.call_and_validate(base_url=live_server.url, headers=headers, checks=CHECKS)

@@ -160,6 +160,7 @@ def test_overdue_campaigns_close_by_themselves_and_the_day_is_recorded_once(mana
     assert services.daily(tomorrow) == {
         "closed": 1,
         "recorded": 1,
+        "reminded": 0,
         "date": tomorrow.isoformat(),
     }
     services.daily(tomorrow)  # a rerun rewrites the day
