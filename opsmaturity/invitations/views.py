@@ -194,6 +194,11 @@ def accept(request, token):
     user = request.user
     if user.is_authenticated:
         return _accept_signed_in(request, invitation)
+    if not getattr(settings, "PASSWORD_LOGIN", True):
+        # Passwords are off (single sign-on only): the invitee joins by signing in
+        # with SSO; a password form sent anyway makes no account.
+        context = {"invitation": invitation, "form": None, "sso_url": sso_url(request.path)}
+        return render(request, "invitations/accept.html", context, status=200)
     form = AcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:

@@ -92,6 +92,26 @@ def test_the_sso_button_shows_only_when_sso_is_configured(client, team, manager,
         assert "/oidc/authenticate/?next=%2Finvitations%2Faccept%2F" in page
 
 
+def test_with_passwords_off_the_invitee_joins_through_sso_and_no_password_is_set(
+    client, team, manager, settings
+):
+    """PASSWORD_LOGIN off: the link offers single sign-on only, and a password form
+    sent anyway makes no account (it would be a way around the switch)."""
+    settings.ROOT_URLCONF = "tests.invitations.sso_urls"
+    settings.OIDC_ENABLED, settings.PASSWORD_LOGIN = True, False
+    client.force_login(manager)
+    invite(client, team, "noa@example.com")
+    url = link_in(mail.outbox[0])
+    client.logout()
+    page = client.get(path_of(url)).content.decode()
+    assert "Sign in with SSO" in page and 'name="password1"' not in page
+    response = accept(client, url)
+    assert response.status_code == 200
+    assert not get_user_model().objects.filter(email="noa@example.com").exists()
+    assert "_auth_user_id" not in client.session
+    assert Invitation.objects.get().accepted_at is None
+
+
 def test_a_bad_password_or_name_is_said_at_the_field_and_nothing_is_made(client, team, manager):
     client.force_login(manager)
     invite(client, team, "noa@example.com")
