@@ -271,6 +271,8 @@ NOT_PAGES = {
             "team-list",
             "team-detail",
             "snapshot-list",
+            "campaign-list",
+            "campaign-detail",
             "webhook-list",
             "webhook-detail",
             "webhook-deliveries",
