@@ -63,12 +63,15 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "opsmaturity.core",
+    "opsmaturity.accounts",
     "opsmaturity.teams",
+    "opsmaturity.invitations",
     "opsmaturity.operations",
     "opsmaturity.maturity",
     "opsmaturity.dashboard",
     "opsmaturity.digests",
     "opsmaturity.organization",
+    "opsmaturity.transfer",
     "opsmaturity.offboarding",
     "opsmaturity.tooling",
 ]
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in person's language and time zone (accounts/middleware.py).
+    "opsmaturity.accounts.middleware.ProfileMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -141,9 +146,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a locked-out sign-in before any password is checked.
+# Then a username or an email address (accounts/backends.py); it also loads the
+# signed-in person's profile with their user.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "opsmaturity.accounts.backends.UsernameOrEmailBackend",
 ]
 FORM_RENDERER = "opsmaturity.lib.forms.FormRenderer"
 CSRF_FAILURE_VIEW = "opsmaturity.core.views.csrf_failure"
@@ -248,6 +255,8 @@ AXES_LOCKOUT_CALLABLE = "opsmaturity.core.views.locked_out"
 # (core/security.py); a proxy that sets X-Forwarded-Proto is taken to be one.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", int(TRUST_X_FORWARDED_PROTO), minimum=0)
 AXES_CLIENT_IP_CALLABLE = "opsmaturity.core.security.client_address"
+# Every spelling of one email address counts as one (accounts/backends.py).
+AXES_USERNAME_CALLABLE = "opsmaturity.accounts.backends.axes_username"
 # The sign-in records are registered on our admin site for staff only (core/admin.py).
 AXES_ENABLE_ADMIN = False
 
@@ -257,6 +266,10 @@ AXES_ENABLE_ADMIN = False
 vars().update(email_settings_from_env(default_file_path=VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ops Maturity <ops-maturity@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Invitations -------------------------------------------------------------
+# Days an invitation link stays valid (a resend starts the days again).
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
 
 # --- The method's thresholds -----------------------------------------------
 OPS_STALL_DAYS = env_int("OPS_STALL_DAYS", 60, minimum=1)
@@ -378,9 +391,13 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals": {"()": "opsmaturity.core.logging.RefusalsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print each record a second
+        # time beside the root's: its records go to the root's handler alone.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs each failed sign-in at INFO; its start-up banner is noise.
         "axes.apps": {"level": "WARNING"},

@@ -68,6 +68,7 @@ def main_pages(site):
         f"/team-plan/roles/{site['role'].pk}/edit/",
         f"/team-plan/plans/new/?team={team}",
         f"/team-plan/plans/{site['plan'].pk}/edit/",
+        "/ops/import/",
         "/digests/preview/",
         "/digests/preferences/",
         "/admin/",

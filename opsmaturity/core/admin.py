@@ -10,8 +10,11 @@ they change in the app, where each change goes through its service.
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.lib.formatting import money
 from opsmaturity.lib.forms import SafeModelForm, parse_id
 from opsmaturity.teams import access
 
@@ -120,10 +123,33 @@ class StrictAutocomplete:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+def money_column(model, name):
+    """A list column of an amount written as the app writes it ("1,100,000 JPY", not
+    "1100000.00"), still sorted by the field; any other column as it was. Every
+    decimal of the project is an amount of money."""
+    try:
+        field = model._meta.get_field(name) if isinstance(name, str) else None
+    except FieldDoesNotExist:
+        field = None
+    if not isinstance(field, models.DecimalField):
+        return name
+
+    @admin.display(description=field.verbose_name, ordering=name)
+    def column(obj):
+        return money(getattr(obj, name))
+
+    column.__name__ = name  # the cell keeps its class, field-<name>
+    return column
+
+
 class OpsModelAdmin(StrictAutocomplete, admin.ModelAdmin):
-    """Every ModelAdmin of the project: its forms hold the app's limits (lib.forms)."""
+    """Every ModelAdmin of the project: its forms hold the app's limits (lib.forms),
+    and its lists write amounts as money."""
 
     form = SafeModelForm
+
+    def get_list_display(self, request):
+        return [money_column(self.model, name) for name in super().get_list_display(request)]
 
 
 class OpsTabularInline(StrictAutocomplete, admin.TabularInline):

@@ -4,6 +4,7 @@ from axes.helpers import get_client_username
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
@@ -55,6 +56,12 @@ def home(request):
     if is_manager(user):
         return redirect("dashboard:index")
     return redirect("operations:list")
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the icon."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def csrf_failure(request, reason=""):

@@ -14,6 +14,7 @@ from functools import cached_property
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.lib.clock import day_start, today
@@ -148,7 +149,9 @@ def flagged(scope, rule, limit=LIST_LIMIT):
     """
     flags = list(
         scope.flags(rule.kind)
-        .select_related("operation", "operation__team", "operation__owner")
+        .select_related(
+            "operation", "operation__team", "operation__owner", "operation__owner__profile"
+        )
         .order_by(*rule.order_by)[:limit]
     )
     on = today()
@@ -242,6 +245,7 @@ def savings(scope, since):
         "automated_before": entered["before"],
         "automated_now": entered["now"],
         "automated_change": entered["now"] - entered["before"],
+        "automated_saved": max(entered["before"] - entered["now"], ZERO),
         "total_saved": retired["cost"] + max(entered["before"] - entered["now"], ZERO),
     }
 
@@ -289,28 +293,51 @@ def most_flagged(rows, limit=ROLLUP_LIMIT):
 
 
 def trend(scope, weeks=TREND_WEEKS):
-    """Operations per phase at the end of each of the last weeks, from the snapshots."""
-    start = today() - timedelta(weeks=weeks)
+    """Operations and monthly cost per phase at the end of each of the last weeks.
+
+    Past weeks come from the snapshots (the latest of each ISO week); this week is
+    today's live figures, the funnel's own, so the trend's last point, the funnel, the
+    team table and the digest say the same at every moment. ``change`` is this week
+    against the one before, counts and cost.
+    """
+    now = today()
+    this_week = now - timedelta(days=now.weekday())
     rows = (
         scope.snapshots()
-        .filter(date__gt=start)
+        .filter(date__gt=now - timedelta(weeks=weeks), date__lt=this_week)
         .order_by()
         .values("date", "phase")
         .annotate(count=Sum("count"), cost=Sum("monthly_cost"))
     )
     by_date = {}
     for r in rows:
-        by_date.setdefault(r["date"], dict.fromkeys(ORDER, 0))[r["phase"]] = r["count"]
-    # the latest snapshot of each ISO week stands for that week
+        point = by_date.setdefault(
+            r["date"], {"counts": dict.fromkeys(ORDER, 0), "costs": dict.fromkeys(ORDER, ZERO)}
+        )
+        point["counts"][r["phase"]] = r["count"]
+        point["costs"][r["phase"]] = r["cost"] or ZERO
     weekly = {}
     for day in sorted(by_date):
-        weekly[day.isocalendar()[:2]] = (day, by_date[day])
-    points = [{"date": day, "counts": counts} for day, counts in weekly.values()]
-    change = None
+        weekly[day.isocalendar()[:2]] = {"date": day, **by_date[day]}
+    stages = funnel(scope)
+    live = {
+        "date": now,
+        "counts": {s["phase"]: s["count"] for s in stages},
+        "costs": {s["phase"]: s["cost"] for s in stages},
+    }
+    points = [*weekly.values(), live]
+    change = cost_change = None
     if len(points) >= 2:
-        last, before = points[-1]["counts"], points[-2]["counts"]
-        change = {phase: last[phase] - before[phase] for phase in ORDER}
-    return {"points": points, "change": change}
+        before = points[-2]
+        change = {p: live["counts"][p] - before["counts"][p] for p in ORDER}
+        cost_change = {p: live["costs"][p] - before["costs"][p] for p in ORDER}
+    return {"points": points, "change": change, "cost_change": cost_change}
+
+
+def recorded_since(scope):
+    """The first day this scope's history was recorded (a move or a snapshot), or None."""
+    first = scope.transitions().order_by("at").values_list("at", flat=True).first()
+    return timezone.localdate(first) if first else None
 
 
 def latest_moves(scope, limit=LIST_LIMIT):

@@ -44,6 +44,7 @@ def dashboard(request):
     if period not in metrics.PERIODS:
         period = metrics.DEFAULT_PERIOD
     since = metrics.period_start(period)
+    recorded = metrics.recorded_since(scope)
     rollup, rollup_hidden = metrics.team_rollup(scope), 0
     if request.GET.get("teams") != "all":
         rollup, rollup_hidden = metrics.most_flagged(rollup)
@@ -65,6 +66,8 @@ def dashboard(request):
         "launch_exits": metrics.launch_exits(scope, since),
         "conversion": metrics.conversion(scope, counts),
         "savings": metrics.savings(scope, since),
+        # A period that reaches back before anything was recorded says so.
+        "recorded_since": recorded if recorded and recorded > since.date() else None,
         "rollup": rollup,
         "rollup_hidden": rollup_hidden,
         "trend": trend,

@@ -21,7 +21,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 
 from opsmaturity.dashboard import metrics
 from opsmaturity.lib.clock import today
+from opsmaturity.lib.formatting import listing
 from opsmaturity.lib.urls import absolute
 from opsmaturity.maturity import rules
 from opsmaturity.maturity.models import Flag, FlagKind
@@ -116,13 +117,15 @@ class TeamSummary:
     levels_to_confirm: int = 0
     plan_url: str = ""
     snooze_url: str = ""
+    one_person: list = field(default_factory=list)
+    one_person_url: str = ""
     # Operations whose owner left (maturity.rules.OWNER_LEFT), with where to reassign them.
     owner_left: list = field(default_factory=list)
     owner_left_url: str = ""
 
     @property
     def team_names(self):
-        return ", ".join(team.name for team in self.teams)
+        return listing(team.name for team in self.teams)
 
     @property
     def stalled_count(self):
@@ -131,6 +134,14 @@ class TeamSummary:
     @property
     def retire_count(self):
         return self.counts[FlagKind.UNJUSTIFIED]
+
+    @property
+    def one_person_count(self):
+        return self.counts[FlagKind.PERSON_DEPENDENT]
+
+    @property
+    def one_person_hidden(self):
+        return max(self.one_person_count - len(self.one_person), 0)
 
     @property
     def owner_left_count(self):
@@ -162,6 +173,7 @@ class TeamSummary:
         return bool(
             self.stalled_count
             or self.retire_count
+            or self.one_person_count
             or self.owner_left_count
             or self.opened
             or self.resolved
@@ -352,18 +364,6 @@ def own_sections(user, on):
 # --- your teams ----------------------------------------------------------------------
 
 
-def _cost_by_phase(scope, dates):
-    """Monthly cost per (date, phase) on the trend's dates: one query."""
-    rows = (
-        scope.snapshots()
-        .filter(date__in=dates)
-        .order_by()
-        .values("date", "phase")
-        .annotate(cost=Sum("monthly_cost"))
-    )
-    return {(r["date"], r["phase"]): r["cost"] or ZERO for r in rows}
-
-
 def _activity(scope, since):
     """Flags opened and resolved since a moment, per kind: one query."""
     opened, resolved = Q(opened_at__gte=since), Q(resolved_at__gte=since)
@@ -394,20 +394,12 @@ def team_summary(user, now):
         return None
     stages = metrics.funnel(scope)
     trend = metrics.trend(scope)
-    change = trend["change"]
-    costs, last_date, previous_date = {}, None, None
-    if change is not None:
-        last_date, previous_date = trend["points"][-1]["date"], trend["points"][-2]["date"]
-        costs = _cost_by_phase(scope, [previous_date, last_date])
+    change, cost_change = trend["change"], trend["cost_change"]
     for stage in stages:
         phase = stage["phase"]
         stage["label"] = phase.label
         stage["count_change"] = change[phase] if change else None
-        stage["cost_change"] = (
-            costs.get((last_date, phase), ZERO) - costs.get((previous_date, phase), ZERO)
-            if change
-            else None
-        )
+        stage["cost_change"] = cost_change[phase] if change else None
     activity = _activity(scope, now - dt.timedelta(days=ACTIVITY_DAYS))
     counts = metrics.flag_counts(scope)
     return TeamSummary(
@@ -429,6 +421,8 @@ def team_summary(user, now):
         levels_to_confirm=levels_to_confirm(user).count(),
         plan_url=absolute(reverse("organization:index")),
         snooze_url=list_link(scope="managed", flag="snooze_requested"),
+        one_person=metrics.flagged(scope, rules.PERSON_DEPENDENT),
+        one_person_url=rule_link(rules.PERSON_DEPENDENT, scope="managed"),
         owner_left=metrics.flagged(scope, rules.OWNER_LEFT),
         owner_left_url=rule_link(rules.OWNER_LEFT, scope="managed"),
     )

@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.accounts.models import zone_of
+
 
 def digest_weekday():
     """0 = Monday, as datetime.weekday()."""
@@ -144,16 +146,18 @@ class DigestSubscription(models.Model):
 
     @property
     def zone(self):
+        """The digest's own zone, else the one of the person's profile, else the
+        installation's."""
         if self.time_zone:
             try:
                 return zoneinfo.ZoneInfo(self.time_zone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 pass  # a zone removed from tzdata since: fall back, never fail a send
-        return installation_zone()
+        return zone_of(self.user if self.user_id else None) or installation_zone()
 
     @property
     def zone_name(self):
-        return self.time_zone or settings.TIME_ZONE
+        return self.time_zone or str(self.zone)
 
     @property
     def is_active(self):

@@ -38,7 +38,9 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from opsmaturity.accounts.models import language_of
 from opsmaturity.lib import emails
+from opsmaturity.lib.people import display_name
 from opsmaturity.lib.urls import absolute, site_url
 
 from . import tokens
@@ -105,7 +107,7 @@ def email_context(digest, subscription):
     return {
         "digest": digest,
         "user": user,
-        "name": user.get_full_name() or user.username,
+        "name": display_name(user),
         "subscription": subscription,
         "site_url": site_url(),
         "preferences_url": absolute(reverse("digests:preferences")),
@@ -120,14 +122,15 @@ def unsubscribe_url(user, subscription=None):
 
 
 def render_digest(user, subscription, now=None, period=None, connection=None):
-    """Build and render one user's digest, in the installation's language.
+    """Build and render one user's digest, in their language (their profile's, else
+    the installation's).
 
-    Dates and times are shown in the user's time zone; days are counted as the
-    rules count them, in the installation's.
+    Dates and times are shown in the user's time zone (the digest's, else their
+    profile's); days are counted as the rules count them, in the installation's.
     """
     now = now or timezone.now()
     period = period or current_period(subscription, now)
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language_of(user)):
         digest = build_digest(user, period, now)
         with timezone.override(subscription.zone):
             context = email_context(digest, subscription)
@@ -193,10 +196,13 @@ def ensure_subscriptions(now):
     One INSERT for all the missing ones; the first digest is due at the next slot.
     """
     users = get_user_model().objects.filter(is_active=True, digest_subscription__isnull=True)
-    missing = list(users.exclude(email="").values_list("pk", flat=True)[:10000])
-    zone = DigestSubscription().zone
+    missing = list(users.exclude(email="").select_related("profile")[:10000])
+    # each first digest on the morning of the person's own zone (their profile's)
     DigestSubscription.objects.bulk_create(
-        [DigestSubscription(user_id=pk, next_digest_at=next_slot(now, zone)) for pk in missing],
+        [
+            DigestSubscription(user=user, next_digest_at=next_slot(now, _zone(user)))
+            for user in missing
+        ],
         ignore_conflicts=True,
         batch_size=500,
     )
@@ -208,6 +214,10 @@ def ensure_subscriptions(now):
             next_digest_at=sub.next_slot_after(now)
         )
     return len(missing)
+
+
+def _zone(user):
+    return DigestSubscription(user=user).zone
 
 
 def claim(subscription, now):
@@ -347,7 +357,7 @@ def dispatch(now=None, *, user_ids=None, dry_run=False, budget_seconds=None, rep
     connection = get_connection()
     try:
         # New digests first, then the retries that are due.
-        subs = DigestSubscription.objects.select_related("user")
+        subs = DigestSubscription.objects.select_related("user", "user__profile")
         subs = subs.due(now) if user_ids is None else subs.filter(user_id__in=user_ids)
         last_pk = 0
         while not out_of_time():
@@ -371,7 +381,7 @@ def dispatch(now=None, *, user_ids=None, dry_run=False, budget_seconds=None, rep
 
         pending = DigestDelivery.objects.filter(
             status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        ).select_related("user", "user__digest_subscription")
+        ).select_related("user", "user__digest_subscription", "user__profile")
         if user_ids is not None:
             pending = pending.filter(user_id__in=user_ids)
         last_pk = 0
@@ -404,10 +414,12 @@ def _ensure_for(user_ids, now):
 
 def _dry_run(now, user_ids, note):
     if user_ids is None:
-        subs = list(DigestSubscription.objects.due(now).select_related("user").order_by("pk"))
+        subs = DigestSubscription.objects.due(now).select_related("user", "user__profile")
+        subs = list(subs.order_by("pk"))
     else:
         users = get_user_model().objects.filter(pk__in=user_ids).order_by("pk")
-        subs = [_subscription(user) for user in users.select_related("digest_subscription")]
+        users = users.select_related("digest_subscription", "profile")
+        subs = [_subscription(user) for user in users]
     periods = {
         (d.user_id, d.period)
         for d in DigestDelivery.objects.filter(user_id__in=[s.user_id for s in subs]).exclude(

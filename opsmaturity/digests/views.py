@@ -14,7 +14,7 @@ from opsmaturity.lib.forms import parse_id
 from opsmaturity.teams import access
 
 from . import sending, tokens
-from .forms import PreferencesForm
+from .forms import PreferencesForm, PreviewPersonForm
 from .models import DigestSubscription, Mode
 
 
@@ -89,6 +89,9 @@ def preview(request):
             "rendered": rendered,
             "subscription": subscription,
             "headers": rendered.message.extra_headers,
+            "person_form": PreviewPersonForm(initial={"user": user.pk})
+            if request.user.is_staff
+            else None,
         },
     )
 

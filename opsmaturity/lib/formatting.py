@@ -8,8 +8,9 @@ an email and a flag's reason write the same number the same way.
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.functional import lazy
+from django.utils.translation import pgettext
 
 EMPTY = "—"
 
@@ -20,6 +21,24 @@ def _decimal(value):
     except (InvalidOperation, TypeError, ValueError):
         return None
     return number if number.is_finite() else None
+
+
+def listing(items, clauses=False):
+    """Items joined as the reader's language writes a list: "a, b" in English, "a、b" in
+    Japanese (a flag's reasons, a team's names, performers). ``clauses`` for items that
+    may hold commas themselves ("value 100 < cost 2,500"): "a; b" in English."""
+    if clauses:
+        separator = pgettext("separator between clauses that may hold commas", "; ")
+    else:
+        separator = pgettext("separator between the items of a list", ", ")
+    return separator.join(str(item) for item in items)
+
+
+def day(value):
+    """A date as every page writes it (DATE_FORMAT of the language): "Dec. 30, 2026"."""
+    if value in (None, ""):
+        return EMPTY
+    return date_format(value, "DATE_FORMAT")
 
 
 def grouped(value):

@@ -144,6 +144,9 @@ class SafeInput:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Advice about a value that is accepted: {field name: text}, shown under the
+        # field like its errors (templates/forms/field_errors.html), never refusing.
+        self.hints = {}
         for name, field in self.fields.items():
             harden(field, is_name=name in self.name_fields)
 

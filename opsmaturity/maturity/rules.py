@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from opsmaturity.lib.clock import day_start, today
-from opsmaturity.lib.formatting import whole_amount
+from opsmaturity.lib.formatting import listing, whole_amount
 from opsmaturity.lib.people import display_name
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import PAST_LAUNCH, WORKING_PHASES, Phase
@@ -342,7 +342,7 @@ class PurposeDoesNotJustifyCost(Rule):
                 reasons.append(_("purpose last reviewed %(days)d days ago") % {"days": days})
             else:
                 reasons.append(_("purpose never reviewed in %(days)d days") % {"days": days})
-        return "; ".join(reasons)
+        return listing(reasons, clauses=True)
 
 
 class PersonDependent(Rule):
@@ -391,7 +391,7 @@ class PersonDependent(Rule):
             )
         if not facts.get("runbook"):
             reasons.append(_("no runbook"))
-        return ", ".join(reasons)
+        return listing(reasons)
 
 
 class OwnerHasLeft(Rule):

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh, HttpResponseStopPolling
 
 from opsmaturity.core.broker import BrokerUnavailable, publish, task_outcome
+from opsmaturity.lib.formatting import day
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.operations.models import Operation
 from opsmaturity.teams import access
@@ -44,7 +45,7 @@ def snooze(request, pk):
                 text = _("Snoozed until %(day)s.")
             else:
                 text = _("Asked a manager to snooze it until %(day)s.")
-            messages.success(request, text % {"day": form.cleaned_data["until"]})
+            messages.success(request, text % {"day": day(form.cleaned_data["until"])})
             return redirect(flag.operation)
     context = {"flag": flag, "form": form, "manager": manager}
     return render(request, "maturity/snooze.html", context, status=400 if form.errors else 200)
@@ -68,7 +69,7 @@ def decide(request, pk):
             exemptions.grant_snooze(
                 flag, by=request.user, until=pending.until, reason=reason or pending.reason
             )
-            messages.success(request, _("Snoozed until %(day)s.") % {"day": pending.until})
+            messages.success(request, _("Snoozed until %(day)s.") % {"day": day(pending.until)})
         else:
             exemptions.decline_snooze(flag, by=request.user, reason=reason)
             messages.success(request, _("Request declined."))

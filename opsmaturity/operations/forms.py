@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.lib.formatting import lazy_percent
+from opsmaturity.lib.formatting import lazy_percent, listing
 from opsmaturity.lib.forms import SafeForm, SafeModelForm
 from opsmaturity.lib.people import PeopleChoiceField, PersonChoiceField, display_name
 from opsmaturity.lib.text import same_name
@@ -16,8 +16,10 @@ from opsmaturity.maturity.models import FlagKind
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
 
+from . import purposes
 from .models import MAX_MONEY, MAX_VOLUME, CriterionCheck, Operation, name_taken
-from .phases import Phase
+from .phases import WORKING_PHASES, Phase
+from .services import since_error
 
 User = get_user_model()
 
@@ -92,6 +94,32 @@ class OperationForm(SafeModelForm):
     monthly_value = money_field(
         _("Monthly value"), _("What it earns or protects each month, in the same currency.")
     )
+    # Asked on creation only, for an operation that already runs in the real world.
+    current_phase = forms.ChoiceField(
+        label=_("Current phase"),
+        choices=[(p.value, p.label) for p in WORKING_PHASES],
+        initial=Phase.LAUNCH,
+        required=False,
+        help_text=_("The phase it is in today; a new operation starts in launch."),
+    )
+    phase_since = forms.DateField(
+        label=_("In this phase since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Leave empty for today (in launch: its launch day)."),
+    )
+
+    field_order = [
+        "name",
+        "team",
+        "owner",
+        "purpose",
+        "performers",
+        "runbook_url",
+        "launched_at",
+        "current_phase",
+        "phase_since",
+    ]
 
     class Meta:
         model = Operation
@@ -145,6 +173,8 @@ class OperationForm(SafeModelForm):
             "“We have always done it” is not a purpose."
         )
         if self.instance.pk:
+            # A recorded operation changes phase by moves, never by an edit.
+            del self.fields["current_phase"], self.fields["phase_since"]
             if "version" in self.fields:
                 # Without it a save could not tell that someone else saved meanwhile.
                 self.fields["version"].initial = self.instance.version
@@ -166,12 +196,18 @@ class OperationForm(SafeModelForm):
             raise forms.ValidationError(_("A launch date cannot be in the future."))
         return launched
 
+    def clean_current_phase(self):
+        return self.cleaned_data.get("current_phase") or Phase.LAUNCH
+
     def clean_purpose(self):
         purpose = (self.cleaned_data.get("purpose") or "").strip()
         if not purpose:
             raise forms.ValidationError(
                 _("Write why this operation exists; white space alone is not a purpose.")
             )
+        if purposes.is_only_tradition(purpose):
+            raise forms.ValidationError(purposes.TRADITION_MESSAGE, code="tradition")
+        self.hints["purpose"] = purposes.hint(purpose)
         return purpose
 
     def clean(self):
@@ -189,6 +225,10 @@ class OperationForm(SafeModelForm):
                 _("%(person)s is not in %(team)s; choose someone from the team.")
                 % {"person": display_name(owner), "team": team.name},
             )
+        if "phase_since" in self.fields:
+            error = since_error(cleaned.get("phase_since"), cleaned.get("launched_at"))
+            if error:
+                self.add_error("phase_since", error)
         if team and name:
             in_team = Operation.objects.filter(team=team)
             if same_name(in_team, name, exclude_pk=self.instance.pk) is not None:
@@ -239,7 +279,7 @@ def _display(value):
 
 
 def _display_people(people):
-    return ", ".join(sorted(_display(p) for p in people)) or "—"
+    return listing(sorted(_display(p) for p in people)) or "—"
 
 
 class MoveForm(SafeForm):

@@ -25,11 +25,11 @@ def open_flags_prefetch(include_snoozed=False):
     flags = Flag.objects.current()
     if include_snoozed:
         requests = FlagExemption.objects.filter(action=ExemptionAction.REQUESTED).select_related(
-            "by"
+            "by__profile"
         )
         flags = (
             Flag.objects.open()
-            .select_related("snoozed_by")
+            .select_related("snoozed_by__profile")
             .prefetch_related(
                 Prefetch("exemptions", queryset=requests.order_by("-at"), to_attr="requests")
             )
@@ -50,8 +50,18 @@ def in_scope(operations, user, scope):
     return operations.for_user(user)
 
 
+def default_scope(user):
+    """What the list shows when the URL does not say: one's own and one's teams'
+    operations, or every operation for someone in no team (staff, say), who would
+    otherwise open the list on nothing."""
+    return "mine" if access.member_team_ids(user) else "all"
+
+
 def filtered_operations(user, params):
     """(bound filter form, queryset) for the list's query string."""
+    if not params.get("scope"):
+        params = params.copy()
+        params["scope"] = default_scope(user)
     form = OperationFilterForm(params)
     form.is_valid()  # invalid values are dropped, never a 500
     data = form.cleaned_data
@@ -92,5 +102,5 @@ def filtered_operations(user, params):
 def page_rows(queryset):
     """What the table shows of each row, in a constant number of queries."""
     return with_performer_count(
-        queryset.select_related("team", "owner").prefetch_related(open_flags_prefetch())
+        queryset.select_related("team", "owner__profile").prefetch_related(open_flags_prefetch())
     )

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opsmaturity.lib.clock import day_start
+from opsmaturity.lib.clock import day_start, today
 from opsmaturity.lib.concurrency import lock_current
 from opsmaturity.lib.people import display_name
 from opsmaturity.lib.text import same_name
@@ -78,19 +78,66 @@ def _saved_unless_name_taken(operation):
         raise ValidationError({"name": name_taken(operation.team, operation.name)}) from None
 
 
-def create_operation(*, by, performers=(), **fields):
-    """Record a new operation and the first line of its history."""
+def recorded_note(phase, since, imported=False):
+    """The first line of the history of an operation recorded as it already is."""
+    if not imported and phase == Phase.LAUNCH and (since is None or since >= today()):
+        return _("Recorded")
+    values = {"phase": Phase(phase).label, "date": (since or today()).isoformat()}
+    if imported:
+        return _("Recorded on import as already in %(phase)s since %(date)s") % values
+    return _("Recorded as already in %(phase)s since %(date)s") % values
+
+
+def since_error(since, launched_at):
+    """Why a "since" day cannot be, or "" (the create form and the import ask)."""
+    if since is None:
+        return ""
+    if since > today():
+        return _("It cannot have entered its phase in the future.")
+    if launched_at is not None and since < launched_at:
+        return _("It cannot have entered its phase before its launch day.")
+    return ""
+
+
+def create_operation(
+    *,
+    by,
+    performers=(),
+    since=None,
+    imported=False,
+    refresh=True,
+    validate_constraints=True,
+    **fields,
+):
+    """Record a new operation and the first line of its history.
+
+    ``since``, a local day, is when an operation that already runs in the real world
+    entered its phase (``phase`` among the fields, launch by default): its history
+    then begins with one transition "recorded as already in <phase> since <day>".
+    ``refresh=False`` leaves the flags to the caller, who refreshes a whole batch at once;
+    ``validate_constraints=False`` leaves the table's constraints to the database, for
+    a caller that checked them for the whole batch (the import: each constraint checked
+    in Python is a query, two thirds of the time of a row).
+    """
     operation = Operation(**fields)
     now = timezone.now()
-    operation.phase_entered_at = fields.get("phase_entered_at") or now
+    if since is not None and since < timezone.localdate(now):
+        operation.phase_entered_at = day_start(since)
+    else:
+        operation.phase_entered_at = fields.get("phase_entered_at") or now
     if operation.phase == Phase.LAUNCH:
         if operation.launched_at is None:
             operation.launched_at = timezone.localdate(operation.phase_entered_at)
-        elif operation.launched_at < timezone.localdate(operation.phase_entered_at):
+        elif since is None and operation.launched_at < timezone.localdate(
+            operation.phase_entered_at
+        ):
             # Recording an operation that has run for a while: its launch clock
             # started on its launch day, not today, or its stall would go unseen.
             operation.phase_entered_at = day_start(operation.launched_at)
-    operation.full_clean()
+    operation.full_clean(validate_constraints=validate_constraints)
+    error = since_error(since, operation.launched_at)
+    if error:
+        raise ValidationError({"phase_since": error})
     with transaction.atomic():
         _saved_unless_name_taken(operation)
         if performers:
@@ -101,15 +148,16 @@ def create_operation(*, by, performers=(), **fields):
             to_phase=operation.phase,
             by=by,
             at=operation.phase_entered_at,
-            note=_("Recorded"),
+            note=recorded_note(operation.phase, since, imported),
             monthly_cost=operation.monthly_cost,
             monthly_value=operation.monthly_value,
         )
-    refresh_flags(operation)
+    if refresh:
+        refresh_flags(operation)
     return operation
 
 
-def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=None):
+def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=None, refresh=True):
     """Move an operation to another phase: validate, record, update, in one transaction.
 
     Raises IllegalMove (or its NoteRequired) with a message for the user, and
@@ -138,12 +186,13 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
         )
     # Among others, this resolves every open flag of a retired operation: no rule
     # holds for one.
-    refresh_flags(current)
+    if refresh:
+        refresh_flags(current)
     operation.refresh_from_db()
     return transition
 
 
-def update_operation(operation, *, by, changes, expected_version, performers=None):
+def update_operation(operation, *, by, changes, expected_version, performers=None, refresh=True):
     """Save an edit unless someone else saved the operation since ``expected_version``.
 
     The row is locked for the check-and-write, so of two people saving at once
@@ -157,7 +206,8 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
         _saved_unless_name_taken(current)
         if performers is not None:
             current.performers.set(performers)
-    refresh_flags(current)
+    if refresh:
+        refresh_flags(current)
     return current
 
 

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -42,7 +43,7 @@ def checklist(operation):
         c.criterion_id: c
         for c in CriterionCheck.objects.current()
         .filter(operation=operation, criterion__phase=operation.phase)
-        .select_related("checked_by")
+        .select_related("checked_by__profile")
     }
     criteria = PhaseCriterion.objects.filter(phase=operation.phase, is_active=True)
     return [(criterion, checks.get(criterion.pk)) for criterion in criteria]
@@ -52,13 +53,17 @@ def checklist(operation):
 @require_safe
 def operation_detail(request, pk):
     operation = get_object_or_404(
-        Operation.objects.select_related("team", "owner", "purpose_reviewed_by").prefetch_related(
-            "performers",
+        Operation.objects.select_related(
+            "team", "owner__profile", "purpose_reviewed_by__profile"
+        ).prefetch_related(
+            # people come with their profiles, for the names they chose (lib.people)
+            Prefetch("performers", get_user_model().objects.select_related("profile")),
             open_flags_prefetch(include_snoozed=True),
             Prefetch(
-                "transitions", PhaseTransition.objects.select_related("by").order_by("-at", "-id")
+                "transitions",
+                PhaseTransition.objects.select_related("by__profile").order_by("-at", "-id"),
             ),
-            "purpose_reviews__by",
+            "purpose_reviews__by__profile",
         ),
         pk=pk,
     )
@@ -99,13 +104,17 @@ def operation_create(request):
                 operation = services.create_operation(
                     by=request.user,
                     performers=form.cleaned_data["performers"],
+                    phase=form.cleaned_data["current_phase"],
+                    since=form.cleaned_data["phase_since"],
                     **form.changes(),
                 )
             except ValidationError as exc:  # the name was taken a moment ago
                 form.add_error(None, exc)
             else:
                 messages.success(
-                    request, _("“%(name)s” is recorded, in launch.") % {"name": operation}
+                    request,
+                    _("“%(name)s” is recorded, in %(phase)s.")
+                    % {"name": operation, "phase": operation.get_phase_display()},
                 )
                 return redirect(operation)
     return render(request, "operations/form.html", {"form": form, "operation": None})

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.lib.forms import SafeForm, SafeModelForm
@@ -32,7 +33,13 @@ LEVEL_MESSAGES = {
 
 
 def level_choices(minimum=MIN_LEVEL):
-    return [(level.value, f"{level.value} · {level.label}") for level in Level if level >= minimum]
+    """The scale as choices, worded in the reader's language when shown (the forms
+    are built once, at import, so the labels stay lazy)."""
+    return [
+        (level.value, format_lazy("{} · {}", level.value, level.label))
+        for level in Level
+        if level >= minimum
+    ]
 
 
 def level_field(label, *, minimum=MIN_LEVEL, help_text=""):

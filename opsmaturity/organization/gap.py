@@ -222,7 +222,7 @@ def team_gap(team):
     team_people = Membership.objects.filter(team=team).values("user_id")
     memberships = list(
         Membership.objects.filter(team=team)
-        .select_related("user")
+        .select_related("user__profile")
         .order_by("user__first_name", "user__last_name", "user__username")
     )
     best = dict(
@@ -295,14 +295,14 @@ def team_gap(team):
             Q(status__in=[PlanStatus.PLANNED, PlanStatus.IN_PROGRESS])
             | Q(status=PlanStatus.DONE, updated_at__gte=recent)
         )
-        .select_related("user", "skill")
+        .select_related("user__profile", "skill")
         .order_by("target_date", "id")
     )
     plans.sort(key=lambda plan: not plan.is_open)  # open ones first, each by date
     pending = list(
         SkillLevel.objects.pending()
         .filter(user_id__in=team_people)
-        .select_related("user", "skill")
+        .select_related("user__profile", "skill")
         .order_by("proposed_at", "id")
     )
     return TeamGap(

@@ -150,7 +150,7 @@ def team_learning_plans(teams):
     return (
         LearningPlan.objects.open()
         .filter(user_id__in=people)
-        .select_related("user", "skill")
+        .select_related("user__profile", "skill")
         .order_by("target_date", "user__username", "id")
     )
 
@@ -158,7 +158,7 @@ def team_learning_plans(teams):
 def levels_to_confirm(user):
     """Pending level proposals that ``user`` may confirm: those of people in a team the
     user manages (everyone's, for staff), never the user's own."""
-    pending = SkillLevel.objects.pending().select_related("user", "skill")
+    pending = SkillLevel.objects.pending().select_related("user__profile", "skill")
     return access.confirmable_levels(user, pending).order_by("proposed_at", "id")
 
 

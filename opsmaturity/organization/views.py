@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from opsmaturity.lib.concurrency import EditConflict
+from opsmaturity.lib.formatting import day
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.lib.people import display_name
@@ -127,7 +128,7 @@ def team_gap_csv(request, team_pk):
 def level_confirm(request, team_pk, pk):
     """A manager confirms (or adjusts) a pending proposal, from the team's gap view."""
     team = get_object_or_404(Team, pk=team_pk)
-    levels = SkillLevel.objects.select_related("user", "skill")
+    levels = SkillLevel.objects.select_related("user__profile", "skill")
     skill_level = access.get_or_deny(levels, pk, access.can_confirm_level, request.user)
     if not Membership.objects.filter(team=team, user_id=skill_level.user_id).exists():
         raise Http404
@@ -188,11 +189,13 @@ def my_skills(request):
             % {"skill": form.cleaned_data["skill"].name, "level": form.cleaned_data["level"]},
         )
         return redirect("organization:my_skills")
+    levels = SkillLevel.objects.filter(user=user).select_related("skill", "confirmed_by__profile")
+    history = LevelChange.objects.filter(user=user).select_related("skill", "by__profile")
     context = {
         "form": form,
-        "levels": SkillLevel.objects.filter(user=user).select_related("skill", "confirmed_by"),
+        "levels": levels,
         "plans": LearningPlan.objects.filter(user=user).select_related("skill"),
-        "history": LevelChange.objects.filter(user=user).select_related("skill", "by")[:15],
+        "history": history[:15],
         "legend": levels_legend(),
         "today": timezone.localdate(),
     }
@@ -388,7 +391,11 @@ def plan_create(request):
             messages.success(
                 request,
                 _("Learning plan recorded: %(skill)s to level %(level)s by %(date)s.")
-                % {"skill": plan.skill.name, "level": plan.goal_level, "date": plan.target_date},
+                % {
+                    "skill": plan.skill.name,
+                    "level": plan.goal_level,
+                    "date": day(plan.target_date),
+                },
             )
             return redirect(_plan_next(request))
     context = {"form": form, "plan": None, "team": _plan_team(request)}
@@ -398,7 +405,7 @@ def plan_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_edit(request, pk):
-    plans = LearningPlan.objects.select_related("user", "skill")
+    plans = LearningPlan.objects.select_related("user__profile", "skill")
     plan = access.get_or_deny(plans, pk, access.can_edit_plan, request.user)
     form = LearningPlanForm(request.POST or None, instance=plan, actor=request.user)
     if request.method == "POST" and form.is_valid():

@@ -12,6 +12,12 @@ everything. Every signed-in person may read every operation and the team plan.
   their own) and keeps their plans; any manager keeps the shared skill catalogue;
   the managers of a team keep its roles; staff keep the organisation-wide ones.
 - A weekly digest is previewed by its reader, or by staff for anyone.
+- A spreadsheet is imported by staff into any team, by a manager into their teams;
+  anyone signed in may export what the list shows them.
+- Teams: staff create, rename and archive them; a team's page is read by its people
+  and staff; its managers (and staff) add and remove people, set their roles and
+  invite (as member or manager). Nobody raises their own role; an archived team
+  takes no new operations nor invitations (it keeps its operations, people and plan).
 - People who leave: staff, or a manager of one of the person's teams, sees the people
   list, deactivates the person (never themselves, and a manager never staff) and
   reassigns their operations (each one only where they may reassign its owner);
@@ -81,8 +87,8 @@ def visible_teams(user):
 
 
 def editable_teams(user):
-    """The teams in which a person may record operations."""
-    return visible_teams(user)
+    """The teams in which a person may record operations: not the archived ones."""
+    return visible_teams(user).filter(archived_at__isnull=True)
 
 
 def managed_teams(user):
@@ -114,6 +120,19 @@ def can_move(user, operation, to_phase):
 def move_targets(user, operation, phases):
     """The phases, of ``phases`` in order, a person may move the operation to."""
     return [p for p in phases if p != operation.phase and can_move(user, operation, p)]
+
+
+# --- import and export ------------------------------------------------------------------
+
+
+def can_import(user):
+    """Bring a spreadsheet in: staff for any team, managers for the teams they manage."""
+    return user.is_authenticated and (user.is_staff or bool(managed_team_ids(user)))
+
+
+def may_import_to(user, team_id):
+    """Whether an import may create, change or move operations into or out of a team."""
+    return user.is_staff or team_id in managed_team_ids(user)
 
 
 # --- the team plan ---------------------------------------------------------------------
@@ -184,6 +203,50 @@ def plannable_people(user):
     if user.is_staff:
         return people
     return people.filter(Q(pk__in=managed_people(user)) | Q(pk=user.pk))
+
+
+# --- teams and their people ---------------------------------------------------------------
+
+ROLE_RANK = {"member": 0, "manager": 1}
+
+
+def can_administer_teams(user):
+    """Create, rename, archive and restore teams."""
+    return user.is_staff
+
+
+def seen_teams(user):
+    """The team pages a person may open: their own teams, every team for staff."""
+    return visible_teams(user)
+
+
+def can_manage_members(user, team):
+    """Add and remove people, set roles, see and handle invitations."""
+    return manages_team(user, team.pk)
+
+
+def can_set_role(user, membership, role):
+    """A team's managers set roles; nobody raises their own (staff neither)."""
+    if not manages_team(user, membership.team_id):
+        return False
+    raises = ROLE_RANK.get(role, 0) > ROLE_RANK.get(membership.role, 0)
+    return not (membership.user_id == user.pk and raises)
+
+
+def can_invite(user, team):
+    """A team's managers and staff invite, to a team that is not archived."""
+    return can_manage_members(user, team) and team.archived_at is None
+
+
+def invitable_roles(user, team):
+    """The roles a person may invite with: a manager may invite managers to their own
+    team; members invite nobody."""
+    return ["member", "manager"] if can_invite(user, team) else []
+
+
+def can_handle_invitation(user, invitation):
+    """Resend or revoke: whoever may invite to its team."""
+    return can_manage_members(user, invitation.team)
 
 
 # --- digests -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ class MembershipInline(ManagerReadOnly, OpsTabularInline):
 class TeamAdmin(ManagerReadOnly, OpsModelAdmin):
     team_field = "pk"
 
-    list_display = ["name", "created_at"]
+    list_display = ["name", "created_at", "archived_at"]
     search_fields = ["name", "description"]
     inlines = [MembershipInline]
 

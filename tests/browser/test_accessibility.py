@@ -60,6 +60,8 @@ def violations(page):
         "/ops/{op}/edit/",
         "/ops/{op}/move/",
         "/ops/new/",
+        "/account/",
+        "/accounts/password/change/",
     ],
 )
 def test_page_has_no_serious_violations(page, live_server, data, path):
@@ -68,6 +70,7 @@ def test_page_has_no_serious_violations(page, live_server, data, path):
     assert violations(page) == []
 
 
-def test_sign_in_page(page, live_server):
-    page.goto(live_server.url + "/accounts/login/")
+@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/password/reset/"])
+def test_sign_in_page(page, live_server, path):
+    page.goto(live_server.url + path)
     assert violations(page) == []

@@ -109,3 +109,31 @@ def test_filters_live_in_the_url(page, live_server, member, screenshot):
     page.reload()
     expect(page.locator("#results")).to_contain_text("Invoice matching")
     expect(page.locator("#results")).not_to_contain_text("Churn follow-up")
+
+
+def test_typing_through_the_create_form_logs_no_errors(page, live_server, member):
+    """Each field is checked as it is typed and when it is left; a check overtaken by
+    the next waits its turn instead of being aborted (which htmx logs as an error)."""
+    errors = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    checks = []
+    page.on("request", lambda request: checks.append(request) if request.method == "POST" else None)
+    sign_in(page, live_server, "mika", PASSWORD)
+    page.goto(f"{live_server.url}/ops/new/")
+    for name, text in [
+        ("name", "Refund approvals"),
+        ("purpose", "Customers get their refund within two days."),
+        ("monthly_volume", "120"),
+        ("monthly_cost", "-300"),
+        ("monthly_value", "900000"),
+    ]:
+        field = page.locator(f"form [name={name}]")
+        field.click()
+        field.fill(text)
+        page.keyboard.press("Tab")
+    expect(page.locator("#err-monthly_cost")).to_contain_text("This cannot be negative.")
+    page.wait_for_timeout(1000)
+    assert errors == []
+    assert checks, "the fields were checked as they were typed"

@@ -12,8 +12,11 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from opsmaturity.accounts.forms import PasswordChangeForm, PasswordResetForm, ProfileForm
 from opsmaturity.digests import tokens
 from opsmaturity.digests.forms import PreferencesForm
+from opsmaturity.invitations.models import Invitation
+from opsmaturity.invitations.services import expiry
 from opsmaturity.maturity.forms import DecisionForm, SnoozeForm
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption, FlagKind
 from opsmaturity.offboarding.forms import ReassignForm
@@ -44,7 +47,8 @@ from opsmaturity.organization.models import (
     SkillCategory,
     SkillLevel,
 )
-from opsmaturity.teams.models import Role, Team
+from opsmaturity.teams.forms import AddMemberForm, RoleForm, TeamCreateForm, TeamRenameForm
+from opsmaturity.teams.models import Membership, Role, Team
 from tests.operations.factories import OperationFactory
 from tests.organization.factories import (
     JobRoleFactory,
@@ -52,7 +56,7 @@ from tests.organization.factories import (
     SkillFactory,
     role_needing,
 )
-from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
 MISSING_ID = 987654
 
@@ -111,10 +115,23 @@ def make_world():
     proposal = SkillLevel.objects.create(user=member, skill=python, proposed_level=3, version=2)
     own = SkillLevel.objects.create(user=people["manager"], skill=sql, proposed_level=4)
     foreign_proposal = SkillLevel.objects.create(user=stranger, skill=sql, proposed_level=2)
+    invitations = [
+        Invitation.objects.create(
+            team=where, email=address, invited_by=people[who], expires_at=expiry()
+        )
+        for where, address, who in [
+            (team, "noa@example.com", "manager"),
+            (other, "kai@example.com", "outsider"),
+        ]
+    ]
     return SimpleNamespace(
         team=team,
         other=other,
         users=people,
+        invitation=invitations[0],
+        foreign_invitation=invitations[1],
+        colleague_membership=Membership.objects.get(user=people["colleague"], team=team),
+        foreign_membership=Membership.objects.get(user=stranger, team=other),
         op=op,
         retired=retired,
         foreign_op=foreign_op,
@@ -305,6 +322,28 @@ APP_SPECS = [
         lambda w: {"mode": "always", "time_zone": "Asia/Tokyo"},
     ),
     spec(
+        "profile",
+        lambda w: [url("accounts:profile")],
+        lambda w: ProfileForm(),
+        lambda w: {"display_name": "Mika M.", "language": "ja", "time_zone": "Asia/Tokyo"},
+    ),
+    spec(
+        "password-change",
+        lambda w: [url("password_change")],
+        lambda w: PasswordChangeForm(w.users["member"]),
+        lambda w: {
+            "old_password": PASSWORD,
+            "new_password1": "a-long-enough-passphrase-42",
+            "new_password2": "a-long-enough-passphrase-42",
+        },
+    ),
+    spec(
+        "password-reset",
+        lambda w: [url("password_reset")],
+        lambda w: PasswordResetForm(),
+        lambda w: {"email": "member@example.com"},
+    ),
+    spec(
         "digest-unsubscribe",
         unsubscribe_urls,
         no_form,
@@ -431,6 +470,78 @@ APP_SPECS = [
             f"performer-{w.op.pk}": "keep",
             f"version-{w.op.pk}": str(w.op.version),
         },
+    ),
+]
+
+
+def on_teams(name, w):
+    return [url(name, pk) for pk in (w.team.pk, w.other.pk, MISSING_ID)]
+
+
+def on_memberships(name, w):
+    return [
+        url(name, team.pk, membership.pk)
+        for team in (w.team, w.other)
+        for membership in (w.colleague_membership, w.foreign_membership)
+    ] + [url(name, w.team.pk, MISSING_ID)]
+
+
+def on_invitations(name, w):
+    return [url(name, i.pk) for i in (w.invitation, w.foreign_invitation)] + [url(name, MISSING_ID)]
+
+
+# Not here: the invitation form (a batch sends its good addresses and reports the bad
+# ones at the field, by design: tests/invitations/test_batch.py) and the link's form
+# (it makes an account before sign-in, by design: tests/invitations/test_links.py).
+APP_SPECS += [
+    spec(
+        "team-create",
+        lambda w: [url("teams:list")],
+        lambda w: TeamCreateForm(),
+        lambda w: {"name": "Collections", "description": "", "manager": ""},
+    ),
+    spec(
+        "team-rename",
+        lambda w: on_teams("teams:rename", w),
+        lambda w: TeamRenameForm(team=w.team),
+        lambda w: {"name": "Billing ops", "description": "Invoices and payments"},
+    ),
+    spec(
+        "team-archive",
+        lambda w: on_teams("teams:archive", w),
+        no_form,
+        lambda w: {"archived": "1"},
+        archived=SimpleNamespace(name="choice", values=["0", "1", "", "yes"]),
+    ),
+    spec(
+        "member-add",
+        lambda w: on_teams("teams:member_add", w),
+        lambda w: AddMemberForm(team=w.team),
+        lambda w: {"add-person": str(w.users["outsider"].pk), "add-role": Role.MEMBER},
+    ),
+    spec(
+        "member-role",
+        lambda w: on_memberships("teams:member_role", w),
+        lambda w: RoleForm(),
+        lambda w: {"role": Role.MANAGER},
+    ),
+    spec(
+        "member-remove",
+        lambda w: on_memberships("teams:member_remove", w),
+        no_form,
+        lambda w: {},
+    ),
+    spec(
+        "invitation-resend",
+        lambda w: on_invitations("invitations:resend", w),
+        no_form,
+        lambda w: {},
+    ),
+    spec(
+        "invitation-revoke",
+        lambda w: on_invitations("invitations:revoke", w),
+        no_form,
+        lambda w: {},
     ),
 ]
 

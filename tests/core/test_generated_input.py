@@ -264,7 +264,16 @@ def world():
 
 # --- what an answer says, and what the tables hold ------------------------------------------
 
-TRACKED_APPS = {"admin", "auth", "digests", "maturity", "operations", "organization", "teams"}
+TRACKED_APPS = {
+    "accounts",
+    "admin",
+    "auth",
+    "digests",
+    "maturity",
+    "operations",
+    "organization",
+    "teams",
+}
 UNTRACKED = {"auth.permission"}  # rows of the code, not of the users
 NAMES = {
     "operations.operation": ["name"],
@@ -272,6 +281,7 @@ NAMES = {
     "organization.skill": ["name"],
     "organization.jobrole": ["name"],
     "auth.user": ["first_name", "last_name"],
+    "accounts.profile": ["display_name"],
 }
 LIMITS = {"monthly_cost": MAX_MONEY, "monthly_value": MAX_MONEY, "monthly_volume": MAX_VOLUME}
 

@@ -130,6 +130,32 @@ def test_the_dashboard_for_a_manager(client, manager, team):
 
 
 @pytest.mark.django_db
+def test_chart_days_and_skill_levels_read_in_japanese(client, manager, team):
+    """The trend's axis writes 9月15日 (not 「9月 15」), and the skill levels offered in
+    a form are worded in Japanese (they were frozen in English when the form loaded)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from opsmaturity.maturity.models import Snapshot
+
+    for weeks in (3, 2, 1):
+        Snapshot.objects.create(
+            date=timezone.localdate() - timedelta(weeks=weeks),
+            team=team,
+            phase=Phase.LAUNCH,
+            count=2,
+        )
+    OperationFactory(team=team)
+    client.force_login(manager)
+    html = page(client, reverse("dashboard:index"))
+    ticks = re.findall(r'class="tick" text-anchor="middle">([^<]+)<', html)
+    assert ticks and all(re.fullmatch(r"\d{1,2}月\d{1,2}日", tick) for tick in ticks), ticks
+    skills = page(client, reverse("organization:my_skills"))
+    assert "2 · 支援があればできる" in skills and "Can do with help" not in skills
+
+
+@pytest.mark.django_db
 def test_an_empty_dashboard_says_where_to_start_in_japanese(client, manager):
     client.force_login(manager)
     html = page(client, reverse("dashboard:index"))
@@ -219,7 +245,8 @@ def test_reasons_are_read_in_the_readers_language(client, manager, team):
 
     assert japanese in page(client, stalled.get_absolute_url())
     assert f'title="{japanese}"' in page(client, reverse("operations:list"))
-    assert "1人, 手順書なし" in page(client, lone.get_absolute_url()).replace("、", ", ")
+    # reasons joined as Japanese writes a list, with 、
+    assert "1人、手順書なし" in page(client, lone.get_absolute_url())
     dashboard = page(client, reverse("dashboard:index"))
     assert "手順書なし" in dashboard and "no runbook" not in dashboard
     english_page = client.get(stalled.get_absolute_url()).content.decode()

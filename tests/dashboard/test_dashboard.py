@@ -193,9 +193,9 @@ def test_an_operation_handed_to_another_team_takes_its_history_along(client, set
     }
 
 
-def test_trend_from_snapshots_week_over_week(client, setup):
+def test_trend_from_snapshots_week_over_week_ending_with_today(client, setup):
     today = timezone.localdate()
-    for weeks_ago, count in [(1, 4), (0, 6)]:
+    for weeks_ago, count in [(2, 3), (1, 4), (0, 6)]:
         Snapshot.objects.create(
             date=today - dt.timedelta(weeks=weeks_ago),
             team=setup["billing"],
@@ -205,8 +205,9 @@ def test_trend_from_snapshots_week_over_week(client, setup):
     OperationFactory(team=setup["billing"])
     client.force_login(setup["manager"])
     trend = dash(client).context["trend"]
-    assert [p["counts"][Phase.LAUNCH] for p in trend["points"]] == [4, 6]
-    assert trend["change"][Phase.LAUNCH] == 2
+    # past weeks from the snapshots; this week is today's live count (one operation)
+    assert [p["counts"][Phase.LAUNCH] for p in trend["points"]] == [3, 4, 1]
+    assert trend["change"][Phase.LAUNCH] == 1 - 4
 
 
 def test_one_person_dependencies_most_valuable_first_as_the_list_it_links_to(client, setup):

@@ -178,10 +178,11 @@ def test_manager_gets_the_summary_of_the_teams_they_manage(world):
     assert stages[Phase.LAUNCH]["count"] == 2 and stages[Phase.AUTOMATE]["count"] == 1
     assert stages[Phase.COST_OPTIMIZE]["cost"] == Decimal("9000")
     assert teams.total_count == 5  # Risk's operation is not theirs
-    # week over week, from the dashboard's trend over the snapshots
-    assert stages[Phase.LAUNCH]["count_change"] == 2
-    assert stages[Phase.LAUNCH]["cost_change"] == Decimal("2000")
-    assert stages[Phase.AUTOMATE]["count_change"] == 0
+    # week over week: today's live figures (the funnel's) against last week's snapshot;
+    # this week's snapshot, taken before the latest changes, does not count
+    assert stages[Phase.LAUNCH]["count_change"] == 2 - 3
+    assert stages[Phase.LAUNCH]["cost_change"] == stages[Phase.LAUNCH]["cost"] - Decimal("3000")
+    assert stages[Phase.AUTOMATE]["count_change"] == 1
     # flags opened by this week's scan, per kind
     opened = {a["kind"]: a["opened"] for a in teams.activity}
     assert opened == {
@@ -195,6 +196,9 @@ def test_manager_gets_the_summary_of_the_teams_they_manage(world):
     assert [f.operation.name for f in teams.stalled] == ["KYC checks"]
     assert teams.stalled[0].overdue == 20
     assert [f.operation.name for f in teams.retire_candidates] == ["Fax archive", "Invoice check"]
+    # the operations that depend on one person are listed, not only counted
+    assert [f.operation.name for f in teams.one_person] == ["Chargeback replies"]
+    assert teams.one_person_count == 1 and teams.one_person_hidden == 0
     assert digest.subject == "Your teams: 1 stalled in launch, 2 retire candidates"
 
 
@@ -315,8 +319,10 @@ def test_the_manager_email_shows_the_summary_in_both_parts(world, mailoutbox):
     for part in (text, html):
         assert "Your teams: Billing, Support" in part
         assert "KYC checks" in part and "Fax archive" in part
+        assert "Depends on one person" in part and "Chargeback replies" in part
+        assert "1 performer" in part
         assert "Risk review" not in part
-        assert "+2" in part  # launch, week over week
+        assert "−1" in part  # launch, week over week
         assert "9,000 JPY" in part
     assert f'href="{SITE}/dashboard/"' in html
 

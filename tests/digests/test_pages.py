@@ -163,6 +163,14 @@ def test_preview_shows_my_digest_as_it_would_be_sent_and_writes_nothing(client, 
     assert preview(client, user=world["owner"].pk).status_code == 200
 
 
+def test_the_digest_has_a_place_in_the_nav(client, world):
+    client.force_login(world["owner"])
+    page = client.get(reverse("operations:list")).content.decode()
+    assert f'<a href="{reverse("digests:preview")}">Weekly digest</a>' in page
+    on_it = preview(client).content.decode()
+    assert f'<a href="{reverse("digests:preview")}" aria-current="page">Weekly digest</a>' in on_it
+
+
 @pytest.mark.parametrize("role", ["member", "manager"])
 def test_preview_of_someone_else_is_refused_to_non_staff(client, world, role):
     viewer = world["idle"] if role == "member" else world["manager"]
@@ -177,7 +185,14 @@ def test_staff_can_preview_anyones_digest(client, world):
     response = preview(client, staff, user=world["owner"].pk)
     assert response.status_code == 200
     assert response.context["target"] == world["owner"]
-    assert "3 operations need you this week" in response.content.decode()
+    page = response.content.decode()
+    assert "3 operations need you this week" in page
+    # the person is chosen by name, the one shown selected; no "user number" to know
+    owner = world["owner"]
+    assert f'<option value="{owner.pk}" selected>{owner.get_full_name()}</option>' in page
+    assert "user number" not in page
+    # the mail headers are there for a mail administrator, folded away
+    assert re.search(r"<details[^>]*>\s*<summary>Technical headers", page)
     assert preview(client, user=999999).status_code == 404
     assert preview(client, user="abc").status_code == 404
 

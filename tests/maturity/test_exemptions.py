@@ -5,8 +5,10 @@ import time
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from opsmaturity.dashboard.metrics import Scope, flag_counts
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption, FlagKind
@@ -52,6 +54,11 @@ def test_manager_snoozes_and_the_flag_leaves_lists_and_dashboard(client, world):
     client.force_login(manager)
     response = snooze(client, flag)
     assert response.status_code == 302
+    # the message writes the day as every page does, not as 2026-03-12
+    until = timezone.localdate() + dt.timedelta(days=10)
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message == f"Snoozed until {date_format(until, 'DATE_FORMAT')}."
+    assert until.isoformat() not in message
     flag.refresh_from_db()
     assert flag.is_snoozed and flag.snoozed_by == manager
     assert not Flag.objects.current().exists()

@@ -34,6 +34,24 @@ def test_operation_list_filters_by_phase_and_team_and_searches(admin_client):
     assert "Invoice matching" in page and "Refund approvals" not in page
 
 
+def test_admin_lists_write_amounts_as_money_and_still_sort_by_them(admin_client):
+    from decimal import Decimal
+
+    OperationFactory(name="Big", monthly_cost=Decimal("1100000"))
+    OperationFactory(name="Small", monthly_cost=Decimal("900"))
+    url = reverse("admin:operations_operation_changelist")
+    page = admin_client.get(url).content.decode()
+    assert "1,100,000 JPY" in page and "1100000.00" not in page
+    ordered = admin_client.get(url, {"o": f"-{column_of(admin_client, url, 'monthly_cost')}"})
+    assert [op.name for op in ordered.context["cl"].result_list] == ["Big", "Small"]
+
+
+def column_of(client, url, name):
+    """The admin's column number of a field, for its ?o= sort parameter."""
+    names = [getattr(c, "__name__", c) for c in client.get(url).context["cl"].list_display]
+    return names.index(name)
+
+
 def test_operation_page_shows_history_read_only(admin_client):
     op = OperationFactory(name="KYC checks")
     move_phase(op, Phase.RETIRE, by=UserFactory(), note="Moved to the vendor's platform.")

@@ -66,6 +66,16 @@ def test_list_shows_mine_by_default_and_all_on_request(member_client, member, te
     )
 
 
+def test_someone_in_no_team_opens_the_list_on_every_operation(client, staff, team):
+    """Staff in no team would open "Mine" on nothing: the list opens on all instead,
+    and says so in its filter."""
+    OperationFactory(name="Billing run", team=team)
+    client.force_login(staff)
+    response = client.get(reverse("operations:list"))
+    assert "Billing run" in response.content.decode()
+    assert response.context["filters"]["scope"].value() == "all"
+
+
 def test_list_filters_by_phase_team_owner_flag_and_text(member_client, team, member):
     a = OperationFactory(name="KYC checks", team=team, phase=Phase.STANDARDIZE)
     b = OperationFactory(name="Invoice matching", team=team, purpose="請求書の照合を毎日行う")

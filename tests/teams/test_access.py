@@ -2,10 +2,11 @@
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams import access
-from opsmaturity.teams.models import Role
+from opsmaturity.teams.models import Membership, Role
 from tests.operations.factories import OperationFactory
 from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -96,3 +97,43 @@ def test_nobody_signed_in_may_do_anything(world):
     assert not access.is_manager(nobody)
     assert not access.can_edit_operation(nobody, world["op"])
     assert not access.visible_teams(nobody).exists()
+
+
+def test_who_may_keep_a_teams_people_and_invite(world):
+    team = world["team"]
+    assert answers(world, access.can_administer_teams) == [0, 0, 0, 1]
+    assert answers(world, lambda u: access.can_manage_members(u, team)) == [0, 0, 1, 1]
+    assert answers(world, lambda u: access.can_invite(u, team)) == [0, 0, 1, 1]
+    assert answers(world, lambda u: access.invitable_roles(u, team)) == [
+        [],
+        [],
+        ["member", "manager"],  # managers may invite managers to their own team
+        ["member", "manager"],
+    ]
+    team.archived_at = timezone.now()
+    assert answers(world, lambda u: access.can_invite(u, team)) == [0, 0, 0, 0]
+
+
+def test_nobody_raises_their_own_role(world):
+    team, users = world["team"], world["users"]
+    member = Membership.objects.get(user=users["member"], team=team)
+    manager = Membership.objects.get(user=users["manager"], team=team)
+    assert access.can_set_role(users["manager"], member, Role.MANAGER)
+    assert not access.can_set_role(users["member"], member, Role.MANAGER)
+    assert access.can_set_role(users["manager"], manager, Role.MEMBER)  # stepping down
+    own = MembershipFactory(user=users["staff"], team=team, role=Role.MEMBER)
+    assert not access.can_set_role(users["staff"], own, Role.MANAGER)
+    assert access.can_set_role(users["staff"], member, Role.MANAGER)
+
+
+def test_an_archived_team_takes_no_new_operations(world):
+    team = world["team"]
+    team.archived_at = timezone.now()
+    team.save()
+    assert answers(world, lambda u: set(access.editable_teams(u))) == [
+        {world["other"]},
+        set(),
+        set(),
+        {world["other"]},
+    ]
+    assert set(access.seen_teams(world["users"]["member"])) == {team}

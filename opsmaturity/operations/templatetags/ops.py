@@ -46,7 +46,8 @@ def phase_badge(phase_value, label):
 
 @register.filter
 def get_item(mapping, key):
-    return mapping.get(key)
+    """mapping[key], or None (also when there is no mapping: a form without hints)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
 
 
 @register.simple_tag
