@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from .dbconfig import databases_from_env
 from .env import env_bool, env_float, env_int, env_list, env_str
 from .mailconfig import email_settings_from_env
+from .sso.config import parse_group_map
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime state of a laptop install: the SQLite file, the broker's folders,
@@ -62,6 +63,11 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "rest_framework",
+    # Before drf_spectacular: its Swagger page is served with our CSP-safe template.
+    "opsmaturity.api",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "opsmaturity.core",
     "opsmaturity.accounts",
     "opsmaturity.teams",
@@ -73,7 +79,10 @@ INSTALLED_APPS = [
     "opsmaturity.organization",
     "opsmaturity.transfer",
     "opsmaturity.offboarding",
+    "opsmaturity.campaigns",
     "opsmaturity.tooling",
+    "opsmaturity.sso",
+    "opsmaturity.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -146,11 +155,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a locked-out sign-in before any password is checked.
-# Then a username or an email address (accounts/backends.py); it also loads the
-# signed-in person's profile with their user.
+# Then the switch that refuses every password when PASSWORD_LOGIN is off (sso/backends.py);
+# then a username or an email address (accounts/backends.py), which also loads the
+# signed-in person's profile with their user; last the single sign-on backend, which
+# answers only the SSO callback's call.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "opsmaturity.sso.backends.PasswordSignInSwitch",
     "opsmaturity.accounts.backends.UsernameOrEmailBackend",
+    "opsmaturity.sso.backends.SsoBackend",
 ]
 FORM_RENDERER = "opsmaturity.lib.forms.FormRenderer"
 CSRF_FAILURE_VIEW = "opsmaturity.core.views.csrf_failure"
@@ -260,6 +273,55 @@ AXES_USERNAME_CALLABLE = "opsmaturity.accounts.backends.axes_username"
 # The sign-in records are registered on our admin site for staff only (core/admin.py).
 AXES_ENABLE_ADMIN = False
 
+# --- Single sign-on with OpenID Connect (README, "Single sign-on") ------------------
+# On when a client id and the provider are set: the issuer (its endpoints are read from
+# ISSUER/.well-known/openid-configuration when first needed, then kept for an hour), or
+# the endpoints one by one (they also override what discovery says). Authorization-code
+# flow with PKCE and a nonce; the ID token's signature, issuer and audience are checked.
+OIDC_ISSUER = env_str("OIDC_ISSUER").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID").strip()
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT").strip()
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT").strip()
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT").strip()
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_JWKS_ENDPOINT").strip()
+_oidc_endpoints = (
+    OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT and OIDC_OP_JWKS_ENDPOINT
+)
+if OIDC_RP_CLIENT_ID and not (OIDC_ISSUER or _oidc_endpoints):
+    raise ImproperlyConfigured(
+        "OIDC_CLIENT_ID is set but not the provider: set OIDC_ISSUER (or "
+        "OIDC_AUTHORIZATION_ENDPOINT, OIDC_TOKEN_ENDPOINT and OIDC_JWKS_ENDPOINT)"
+    )
+if (OIDC_ISSUER or _oidc_endpoints) and not OIDC_RP_CLIENT_ID:
+    raise ImproperlyConfigured("OIDC_ISSUER is set but not OIDC_CLIENT_ID")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+# The claim that lists a person's groups (a dotted path reaches into an object, as
+# Keycloak's realm_access.roles), and which group makes whom a member or manager of
+# which team: "ops-billing=Billing:member,ops-billing-leads=Billing:manager".
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM").strip()
+OIDC_GROUP_MAP = parse_group_map(env_str("OIDC_GROUP_MAP"))
+if OIDC_GROUP_MAP and not OIDC_GROUPS_CLAIM:
+    raise ImproperlyConfigured("OIDC_GROUP_MAP is set but not OIDC_GROUPS_CLAIM")
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 5.0, minimum=0.5)
+OIDC_DISCOVERY_SECONDS = env_int("OIDC_DISCOVERY_SECONDS", 3600, minimum=0)
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+# django-axes counts wrong passwords; a refused SSO sign-in is no guess of one (the
+# provider throttles its own sign-in), so it neither counts nor is paused.
+AXES_WHITELIST_CALLABLE = "opsmaturity.sso.backends.not_a_password_attempt"
+# Password sign-in can be turned off once single sign-on works: the form is hidden and
+# every password is refused, on every door (the sign-in page, the admin's).
+PASSWORD_LOGIN = env_bool("PASSWORD_LOGIN", True)
+if not PASSWORD_LOGIN and not OIDC_ENABLED:
+    raise ImproperlyConfigured(
+        "PASSWORD_LOGIN=false leaves no way to sign in: set up single sign-on first "
+        "(OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)"
+    )
+
 # --- Email -------------------------------------------------------------------
 # EMAIL_URL (smtp://user:pass@host:587/?tls=true, console://, file:///path,
 # locmem://) or the individual EMAIL_* settings. A laptop writes mail to files.
@@ -295,6 +357,9 @@ OPS_DIGEST_MAX_ATTEMPTS = env_int("OPS_DIGEST_MAX_ATTEMPTS", 6, minimum=1)
 OPS_DIGEST_RETRY_MINUTES = env_int("OPS_DIGEST_RETRY_MINUTES", 5, minimum=1)
 OPS_DIGEST_UNSUBSCRIBE_DAYS = env_int("OPS_DIGEST_UNSUBSCRIBE_DAYS", 90, minimum=1)
 OPS_DIGEST_DISPATCH_SECONDS = env_int("OPS_DIGEST_DISPATCH_SECONDS", 240, minimum=10)
+# Owners of operations not done in a campaign are reminded in the digests of the last
+# N days before its deadline.
+OPS_CAMPAIGN_REMIND_DAYS = env_int("OPS_CAMPAIGN_REMIND_DAYS", 14, minimum=0)
 
 # --- Celery ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -386,6 +451,74 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _crontab_from_env("OPS_SNAPSHOT_CRON", "15 0 * * *"),
         "options": {"expires": 23 * 60 * 60},
     },
+}
+
+# --- REST API (opsmaturity/api, README "API") ------------------------------------
+# Personal tokens (Authorization: Bearer …) for scripts, the session for the browser
+# (CSRF enforced). Every endpoint asks teams/access.py, as the pages do.
+OPS_API_RATE = env_str("OPS_API_RATE", "600/minute")
+OPS_API_PAGE_SIZE = env_int("OPS_API_PAGE_SIZE", 50, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "opsmaturity.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "opsmaturity.api.permissions.TokenScope",
+    ],
+    # Per token (or per person signed in), counted in the default cache: per process
+    # unless CACHES points at a shared one.
+    "DEFAULT_THROTTLE_CLASSES": ["opsmaturity.api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": OPS_API_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "opsmaturity.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ops Maturity API",
+    "DESCRIPTION": "The registry of operations, their flags, teams and trends.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Endpoints grouped by resource (operations, flags, teams…) rather than all under "v1".
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "PhaseEnum": "opsmaturity.operations.phases.Phase",
+        "FlagKindEnum": "opsmaturity.maturity.models.FlagKind",
+        "WebhookEventEnum": "opsmaturity.webhooks.models.Event",
+    },
+}
+
+# --- Webhooks (opsmaturity/webhooks, README "Webhooks") -----------------------------
+# Deliveries to loopback, private or link-local addresses are refused unless allowed
+# (tests, receivers inside a private network).
+OPS_WEBHOOKS_ALLOW_PRIVATE = env_bool("OPS_WEBHOOKS_ALLOW_PRIVATE", False)
+OPS_WEBHOOK_TIMEOUT = env_float("OPS_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
+OPS_WEBHOOK_MAX_ATTEMPTS = env_int("OPS_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+OPS_WEBHOOK_RETRY_SECONDS = env_int("OPS_WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+OPS_WEBHOOK_PAUSE_AFTER = env_int("OPS_WEBHOOK_PAUSE_AFTER", 15, minimum=1)
+# The teams' chat channels get their weekly summary when the digests go out (in
+# TIME_ZONE; cron counts days from Sunday, OPS_DIGEST_WEEKDAY from Monday).
+CELERY_BEAT_SCHEDULE["chat-weekly-summaries"] = {
+    "task": "opsmaturity.webhooks.weekly_summaries",
+    "schedule": crontab(
+        minute=int(OPS_DIGEST_TIME[3:]),
+        hour=int(OPS_DIGEST_TIME[:2]),
+        day_of_week=(OPS_DIGEST_WEEKDAY + 1) % 7,
+    ),
+    "options": {"expires": 60 * 60},
+}
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {
+    "task": "opsmaturity.webhooks.sweep",
+    "schedule": _crontab_from_env("OPS_WEBHOOK_SWEEP_CRON", "*/5 * * * *"),
+    "options": {"expires": 4 * 60},
 }
 
 LOGGING = {

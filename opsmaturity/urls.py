@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include(auth_urlpatterns)),
     path("account/", include("opsmaturity.accounts.urls")),
     path("ops/", include("opsmaturity.operations.urls")),
+    path("sso/", include("opsmaturity.sso.urls")),
     path("dashboard/", include("opsmaturity.dashboard.urls")),
     path("maturity/", include("opsmaturity.maturity.urls")),
     path("digests/", include("opsmaturity.digests.urls")),
@@ -27,6 +28,8 @@ urlpatterns = [
     path("teams/", include("opsmaturity.teams.urls")),
     path("invitations/", include("opsmaturity.invitations.urls")),
     path("people/", include("opsmaturity.offboarding.urls")),
+    path("campaigns/", include("opsmaturity.campaigns.urls")),
+    path("api/", include("opsmaturity.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

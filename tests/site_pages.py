@@ -71,6 +71,7 @@ def main_pages(site):
         "/ops/import/",
         "/digests/preview/",
         "/digests/preferences/",
+        "/api/tokens/",
         "/admin/",
         "/admin/operations/operation/",
         f"/admin/operations/operation/{op}/change/",

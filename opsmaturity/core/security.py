@@ -10,6 +10,9 @@ from django.utils.log import log_response
 # browsers add HEAD. Nothing here serves PUT, PATCH or DELETE, nor OPTIONS: the
 # app answers no cross-origin request, so no browser has a reason to ask.
 PAGE_METHODS = ("GET", "HEAD", "POST")
+# The REST API (opsmaturity/api) is no page: each of its endpoints says itself which
+# methods it serves (PUT and PATCH among them) and answers 405 to the others.
+API_PREFIX = "/api/"
 
 
 class PageMethodsMiddleware:
@@ -25,7 +28,7 @@ class PageMethodsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method not in PAGE_METHODS:
+        if request.method not in PAGE_METHODS and not request.path_info.startswith(API_PREFIX):
             response = HttpResponseNotAllowed(PAGE_METHODS)
             log_response(
                 "Method Not Allowed (%s): %s",

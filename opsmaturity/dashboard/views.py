@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from opsmaturity.campaigns.backlog import launch_forecast, launch_sentence
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity import rules
@@ -64,6 +65,10 @@ def dashboard(request):
         "tiles": [(rule, counts[rule.kind]) for rule in rules.DASHBOARD_ORDER],
         "lists": metrics.short_lists(scope),
         "launch_exits": metrics.launch_exits(scope, since),
+        # the same forecast as a campaign's, for the operations in launch now
+        "launch_forecast": launch_forecast(
+            scope.transitions(), next(s["count"] for s in stages if s["phase"] == "launch")
+        ),
         "conversion": metrics.conversion(scope, counts),
         "savings": metrics.savings(scope, since),
         # A period that reaches back before anything was recorded says so.
@@ -74,4 +79,5 @@ def dashboard(request):
         "trend_chart": charts.trend_lines(trend["points"]),
         "moves": metrics.latest_moves(scope),
     }
+    context["launch_sentence"] = launch_sentence(context["launch_forecast"])
     return render_page_or_partial(request, "dashboard/dashboard.html", "body", context)

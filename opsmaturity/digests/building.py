@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from opsmaturity.campaigns.digest import campaign_part
 from opsmaturity.dashboard import metrics
 from opsmaturity.lib.clock import today
 from opsmaturity.lib.formatting import listing
@@ -192,6 +193,7 @@ class Digest:
     mine_url: str = ""
     learning: list = field(default_factory=list)
     skills_url: str = ""
+    campaigns: object = None  # campaigns.digest.CampaignPart
 
     @property
     def learning_due(self):
@@ -214,6 +216,7 @@ class Digest:
             not self.operation_count
             and not self.learning_due
             and not (self.teams and self.teams.has_news)
+            and not (self.campaigns and self.campaigns.has_news)
         )
 
     @property
@@ -230,6 +233,16 @@ class Digest:
             )
         if self.teams and self.teams.has_news:
             parts.append(_team_headline(self.teams, first=not parts))
+        reminders = self.campaigns.reminders if self.campaigns else []
+        if reminders:
+            parts.append(
+                ngettext(
+                    "%(count)d operation is due in a campaign",
+                    "%(count)d operations are due in campaigns",
+                    len(reminders),
+                )
+                % {"count": len(reminders)}
+            )
         if self.learning_due and not parts:
             parts.append(
                 ngettext(
@@ -441,4 +454,5 @@ def build_digest(user, period, now=None):
         mine_url=list_link(scope="me"),
         learning=list(learning_plans_for(user)[:LEARNING_LIMIT]),
         skills_url=absolute(reverse("organization:my_skills")),
+        campaigns=campaign_part(user, on),
     )

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opsmaturity.lib import events
+
 from .models import ExemptionAction, Flag, FlagExemption
 
 MAX_SNOOZE_DAYS = 366
@@ -40,9 +42,11 @@ def request_snooze(flag, *, by, until, reason):
     current = _locked_open_flag(flag)
     current.snooze_requested = True
     current.save(update_fields=["snooze_requested"])
-    return FlagExemption.objects.create(
+    exemption = FlagExemption.objects.create(
         flag=current, action=ExemptionAction.REQUESTED, by=by, until=until, reason=reason
     )
+    events.snooze_asked.send(Flag, flag=current, by=by, exemption=exemption)
+    return exemption
 
 
 @transaction.atomic
@@ -54,9 +58,11 @@ def grant_snooze(flag, *, by, until, reason):
     current.snooze_reason = reason
     current.snooze_requested = False
     current.save(update_fields=["snoozed_until", "snoozed_by", "snooze_reason", "snooze_requested"])
-    return FlagExemption.objects.create(
+    exemption = FlagExemption.objects.create(
         flag=current, action=ExemptionAction.GRANTED, by=by, until=until, reason=reason
     )
+    events.snooze_decided.send(Flag, flag=current, by=by, exemption=exemption)
+    return exemption
 
 
 @transaction.atomic
@@ -66,9 +72,11 @@ def decline_snooze(flag, *, by, reason):
         raise ExemptionError(_("Nobody asked to snooze this flag."))
     current.snooze_requested = False
     current.save(update_fields=["snooze_requested"])
-    return FlagExemption.objects.create(
+    exemption = FlagExemption.objects.create(
         flag=current, action=ExemptionAction.DECLINED, by=by, reason=reason
     )
+    events.snooze_decided.send(Flag, flag=current, by=by, exemption=exemption)
+    return exemption
 
 
 @transaction.atomic

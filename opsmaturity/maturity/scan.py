@@ -52,6 +52,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
+from opsmaturity.lib import events
 from opsmaturity.lib.clock import day_start
 from opsmaturity.operations.models import Operation
 
@@ -124,6 +125,7 @@ def run_scan(operation_ids=None, record=True):
             result = ScanResult(run_id=None, as_of=timezone.now(), partial=ids is not None)
             if ids != []:
                 _scan(ids, result.as_of, result)
+            _announce(result)
         return result
     # Recorded before the transaction, so that a run that dies leaves its trace.
     run = ScanRun.objects.create(partial=ids is not None)
@@ -138,6 +140,7 @@ def run_scan(operation_ids=None, record=True):
             first_of_day = ids is None and _first_full_run_of_day(as_of)
             if ids != []:
                 _scan(ids, as_of, result, refresh=ids is not None or first_of_day)
+            _announce(result)
             if first_of_day:
                 _forget_old_runs(as_of)
                 _refresh_planner_statistics()
@@ -363,6 +366,14 @@ def _record_failure(run, exc):
         )
     except Exception:  # the database may be what failed; the run stays "running"
         log.warning("could not record the failure of scan run %s", run.pk, exc_info=True)
+
+
+def _announce(result):
+    """Tell who listens (webhooks) which flags this run opened and resolved."""
+    if result.opened or result.resolved:
+        events.flags_changed.send(
+            Flag, as_of=result.as_of, opened=result.opened, resolved=result.resolved
+        )
 
 
 def flags_changed_by(run):

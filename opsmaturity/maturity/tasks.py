@@ -39,5 +39,10 @@ def scan_operations(operation_ids=None):
     **RELIABLE,
 )
 def take_snapshot():
-    """Record today's count and cost per team and phase (one row per day, however often run)."""
-    return snapshots.take_snapshot().as_dict()
+    """Record today's count and cost per team and phase (one row per day, however often run);
+    then the campaigns' step: close the overdue ones and record each one's day."""
+    from opsmaturity.campaigns import services as campaigns
+
+    summary = snapshots.take_snapshot().as_dict()
+    summary["campaigns"] = campaigns.daily()
+    return summary

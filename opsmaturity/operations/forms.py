@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.campaigns.models import Campaign
 from opsmaturity.lib.formatting import lazy_percent, listing
 from opsmaturity.lib.forms import SafeForm, SafeModelForm
 from opsmaturity.lib.people import PeopleChoiceField, PersonChoiceField, display_name
@@ -396,6 +397,13 @@ class OperationFilterForm(SafeForm):
         + FlagKind.choices
         + [("snoozed", _("Snoozed")), ("snooze_requested", _("Snooze asked for"))],
         required=False,
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=Campaign.objects.order_by("closed_at", "deadline", "pk"),
+        required=False,
+        empty_label=_("Any or none"),
+        widget=QuickSelect,
     )
     retired = forms.BooleanField(label=_("Include retired"), required=False)
     sort = forms.ChoiceField(

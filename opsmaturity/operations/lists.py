@@ -2,6 +2,7 @@
 
 from django.db.models import Case, F, IntegerField, Prefetch, Q, Value, When
 
+from opsmaturity.campaigns.models import CampaignMember
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption
 from opsmaturity.maturity.rules import standing, with_performer_count
 from opsmaturity.teams import access
@@ -74,6 +75,9 @@ def filtered_operations(user, params):
         qs = qs.filter(phase=data["phase"])
     if data.get("owner"):
         qs = qs.filter(owner=data["owner"])
+    if data.get("campaign"):
+        members = CampaignMember.objects.filter(campaign=data["campaign"], removed_at__isnull=True)
+        qs = qs.filter(pk__in=members.values("operation_id"))
     if data.get("flag"):
         if data["flag"] == "snoozed":
             flags = Flag.objects.snoozed()

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opsmaturity.lib import events
 from opsmaturity.lib.clock import day_start, today
 from opsmaturity.lib.concurrency import lock_current
 from opsmaturity.lib.people import display_name
@@ -152,6 +153,7 @@ def create_operation(
             monthly_cost=operation.monthly_cost,
             monthly_value=operation.monthly_value,
         )
+        events.operation_created.send(Operation, operation=operation, by=by)
     if refresh:
         refresh_flags(operation)
     return operation
@@ -184,6 +186,7 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
         Operation.objects.filter(pk=current.pk).update(
             phase=to_phase, phase_entered_at=at, version=F("version") + 1, updated_at=at
         )
+        events.operation_moved.send(Operation, operation=current, by=by, transition=transition)
     # Among others, this resolves every open flag of a retired operation: no rule
     # holds for one.
     if refresh:
@@ -200,12 +203,17 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
     """
     with transaction.atomic():
         current = lock_current(Operation.objects, operation.pk, expected_version)
+        changed = [name for name, value in changes.items() if getattr(current, name) != value]
         for name, value in changes.items():
             setattr(current, name, value)
         current.version += 1
         _saved_unless_name_taken(current)
         if performers is not None:
+            before = set(current.performers.values_list("pk", flat=True))
             current.performers.set(performers)
+            if before != {p.pk for p in performers}:
+                changed.append("performers")
+        events.operation_changed.send(Operation, operation=current, by=by, fields=changed)
     if refresh:
         refresh_flags(current)
     return current
@@ -230,6 +238,9 @@ def review_purpose(operation, *, by, reason, monthly_value, monthly_cost, expect
         current.monthly_cost = monthly_cost
         current.version += 1
         current.save()
+        events.operation_changed.send(
+            Operation, operation=current, by=by, fields=["purpose_reviewed_at"]
+        )
     refresh_flags(current)
     return current
 

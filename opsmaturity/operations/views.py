@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from opsmaturity.campaigns.progress import campaigns_of
 from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
@@ -34,6 +35,7 @@ def operation_list(request):
     page = Paginator(page_rows(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
     can_create = access.editable_teams(request.user).exists()
     context = {"filters": form, "page": page, "can_create": can_create}
+    context["can_start_campaign"] = access.can_start_campaigns(request.user)
     return render_page_or_partial(request, "operations/list.html", "results", context)
 
 
@@ -73,6 +75,7 @@ def operation_detail(request, pk):
         "checklist": checklist(operation),
         "can_edit": access.can_edit_operation(request.user, operation),
         "can_manage": access.can_manage_operation(request.user, operation),
+        "campaigns": campaigns_of(operation),
     }
     return render(request, "operations/detail.html", context)
 

@@ -22,6 +22,10 @@ everything. Every signed-in person may read every operation and the team plan.
   list, deactivates the person (never themselves, and a manager never staff) and
   reassigns their operations (each one only where they may reassign its owner);
   only staff reactivate someone who left.
+- Campaigns: everyone signed in reads them; staff and the managers of the teams a
+  campaign covers start it, change its operations and close it.
+- A team's future (goals at 1, 3, 5 years, roles): everyone signed in reads it; its
+  people propose and comment; its managers accept or decline, with a reason.
 
 The questions take plain objects and look only at their ids (``team_id``,
 ``user_id``), so this module imports no other app. A person's roles are read once
@@ -84,6 +88,15 @@ def visible_teams(user):
     if user.is_staff:
         return Team.objects.all()
     return Team.objects.filter(pk__in=member_team_ids(user))
+
+
+def readable_teams(user):
+    """The teams, and their members, a person may read through the API: every team for
+    anyone signed in, as the list's filters name every team and every operation names
+    its people."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.all()
 
 
 def editable_teams(user):
@@ -316,6 +329,73 @@ def people_rights(user, people):
         )
         for p in people
     }
+
+
+# --- campaigns ---------------------------------------------------------------------------
+
+
+def can_create_campaign_for(user, team_ids):
+    """Staff, or a manager of every team the campaign covers."""
+    team_ids = set(team_ids)
+    return user.is_staff or (bool(team_ids) and team_ids <= managed_team_ids(user))
+
+
+def can_start_campaigns(user):
+    return user.is_authenticated and (user.is_staff or bool(managed_team_ids(user)))
+
+
+def campaign_teams(user):
+    """The teams a person may start a campaign for: all for staff, else those they manage."""
+    return role_teams(user)
+
+
+def can_manage_campaign(user, campaign):
+    """Close it early, add or remove operations: staff, or a manager of every one of its
+    teams (``campaign.teams`` prefetched, or asked once)."""
+    return can_create_campaign_for(user, {team.pk for team in campaign.teams.all()})
+
+
+def can_plan_future(user, team_id):
+    """Propose goals or roles for a team's future, and comment on them: its people."""
+    return in_team(user, team_id)
+
+
+def can_decide_future(user, team_id):
+    """Accept or decline a proposal for a team's future: its managers (and staff)."""
+    return manages_team(user, team_id)
+
+
+def can_read_campaigns(user):
+    """Everyone signed in reads every campaign, as they read every operation."""
+    return user.is_authenticated
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+def can_revoke_token(user, token):
+    """A personal API token is its owner's alone to revoke (staff too, for anyone)."""
+    return user.is_staff or token.user_id == user.pk
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def can_manage_webhooks(user):
+    """Webhook endpoints send the organisation's events outside it: staff keep them."""
+    return user.is_authenticated and user.is_staff
+
+
+def chat_teams(user):
+    """The teams whose Slack or Microsoft Teams channels a person keeps: the ones they
+    manage (every team for staff)."""
+    if user.is_staff:
+        return Team.objects.all()
+    return managed_teams(user)
+
+
+def can_manage_chat(user, team_id):
+    return manages_team(user, team_id)
 
 
 # --- the admin ---------------------------------------------------------------------------

@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from opsmaturity.campaigns import futures
 from opsmaturity.maturity.models import Flag, FlagKind
 from opsmaturity.operations.phases import Phase
 from opsmaturity.operations.services import move_phase
 from opsmaturity.teams.models import Role
 from tests.browser.conftest import inject_axe, sign_in
+from tests.campaigns.factories import start_campaign
 from tests.operations.factories import OperationFactory
 from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
@@ -38,7 +40,9 @@ def data():
     Flag.objects.create(operation=op, kind=FlagKind.STALLED)
     other = OperationFactory(name="Refunds", team=team, owner=manager, phase=Phase.STANDARDIZE)
     move_phase(other, Phase.AUTOMATE, by=manager, note="Refund API")
-    return {"op": op}
+    campaign = start_campaign(manager, [team], name="Standardize every launch by May")
+    futures.propose(team, by=manager, kind="goal", horizon_years=3, title="Self-service refunds")
+    return {"op": op, "campaign": campaign, "team": team}
 
 
 def violations(page):
@@ -62,11 +66,16 @@ def violations(page):
         "/ops/new/",
         "/account/",
         "/accounts/password/change/",
+        "/campaigns/",
+        "/campaigns/new/",
+        "/campaigns/{campaign}/",
+        "/campaigns/future/{team}/",
     ],
 )
 def test_page_has_no_serious_violations(page, live_server, data, path):
     sign_in(page, live_server, "mika", PASSWORD)
-    page.goto(live_server.url + path.format(op=data["op"].pk))
+    ids = {"op": data["op"].pk, "campaign": data["campaign"].pk, "team": data["team"].pk}
+    page.goto(live_server.url + path.format(**ids))
     assert violations(page) == []
 
 

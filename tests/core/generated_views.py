@@ -13,6 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opsmaturity.accounts.forms import PasswordChangeForm, PasswordResetForm, ProfileForm
+from opsmaturity.campaigns import futures
+from opsmaturity.campaigns import services as campaign_services
+from opsmaturity.campaigns.forms import (
+    AddOperationForm,
+    CampaignForm,
+    CloseForm,
+    CommentForm,
+    FutureDecisionForm,
+    ProposalForm,
+    RemoveOperationForm,
+)
 from opsmaturity.digests import tokens
 from opsmaturity.digests.forms import PreferencesForm
 from opsmaturity.invitations.models import Invitation
@@ -124,7 +135,35 @@ def make_world():
             (other, "kai@example.com", "outsider"),
         ]
     ]
+    campaign = campaign_services.create_campaign(
+        by=people["manager"],
+        name="Standardize Billing",
+        goal="phase",
+        goal_phase=Phase.STANDARDIZE,
+        deadline=today() + dt.timedelta(days=30),
+        owner=people["manager"],
+        teams=[team],
+    )
+    foreign_campaign = campaign_services.create_campaign(
+        by=people["outsider"],
+        name="Standardize Risk",
+        goal="phase",
+        goal_phase=Phase.STANDARDIZE,
+        deadline=today() + dt.timedelta(days=30),
+        owner=people["outsider"],
+        teams=[other],
+    )
+    future_goal = futures.propose(
+        team, by=member, kind="goal", horizon_years=3, title="Self-service refunds"
+    )
+    foreign_goal = futures.propose(
+        other, by=stranger, kind="role", horizon_years=5, title="Risk modeller"
+    )
     return SimpleNamespace(
+        future_goal=future_goal,
+        foreign_goal=foreign_goal,
+        campaign=campaign,
+        foreign_campaign=foreign_campaign,
         team=team,
         other=other,
         users=people,
@@ -544,6 +583,86 @@ APP_SPECS += [
         lambda w: {},
     ),
 ]
+
+
+CAMPAIGN_SPECS = [
+    spec(
+        "campaign-create",
+        lambda w: [url("campaigns:create")],
+        lambda w: CampaignForm(user=w.users["staff"]),
+        lambda w: {
+            "name": "Standardize every Billing launch",
+            "goal": "phase",
+            "goal_phase": "standardize",
+            "goal_flag": "",
+            "teams": [str(w.team.pk)],
+            "phases": ["launch"],
+            "list_filter": "scope=all&phase=launch",
+            "deadline": (today() + dt.timedelta(days=40)).isoformat(),
+            "owner": str(w.users["manager"].pk),
+        },
+    ),
+    spec(
+        "campaign-close",
+        lambda w: [
+            url("campaigns:close", pk) for pk in (w.campaign.pk, w.foreign_campaign.pk, MISSING_ID)
+        ],
+        lambda w: CloseForm(),
+        lambda w: {"confirm": "on"},
+    ),
+    spec(
+        "campaign-add",
+        lambda w: [
+            url("campaigns:add", pk) for pk in (w.campaign.pk, w.foreign_campaign.pk, MISSING_ID)
+        ],
+        lambda w: AddOperationForm(),
+        lambda w: {"name": "Fax intake", "note": "Found later"},
+    ),
+    spec(
+        "campaign-remove",
+        lambda w: [
+            url("campaigns:remove", pk) for pk in (w.campaign.pk, w.foreign_campaign.pk, MISSING_ID)
+        ],
+        lambda w: RemoveOperationForm(),
+        lambda w: {"operation": str(w.op.pk), "note": "Handed over"},
+    ),
+    spec(
+        "future-propose",
+        lambda w: (
+            [url("campaigns:future_propose", t.pk) for t in (w.team, w.other)]
+            + [url("campaigns:future_propose", MISSING_ID)]
+        ),
+        lambda w: ProposalForm(team=w.team),
+        lambda w: {
+            "kind": "goal",
+            "horizon_years": "3",
+            "title": "Self-service chargebacks",
+            "direction": "Customers serve themselves",
+            "contribution": "Refund rules written down",
+            "roles": [str(w.role.pk)],
+            "campaigns": [str(w.campaign.pk)],
+        },
+    ),
+    spec(
+        "future-comment",
+        lambda w: [
+            url("campaigns:future_comment", pk)
+            for pk in (w.future_goal.pk, w.foreign_goal.pk, MISSING_ID)
+        ],
+        lambda w: CommentForm(),
+        lambda w: {"text": "Chargebacks too?"},
+    ),
+    spec(
+        "future-decide",
+        lambda w: [
+            url("campaigns:future_decide", pk)
+            for pk in (w.future_goal.pk, w.foreign_goal.pk, MISSING_ID)
+        ],
+        lambda w: FutureDecisionForm(),
+        lambda w: {"decision": "accept", "reason": "Agreed in the team meeting"},
+    ),
+]
+APP_SPECS += CAMPAIGN_SPECS
 
 
 def admin_spec(model, objects, body):

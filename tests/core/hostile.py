@@ -12,6 +12,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from opsmaturity.campaigns import futures
+from opsmaturity.campaigns import services as campaign_services
 from opsmaturity.digests.models import DigestDelivery, DigestSubscription
 from opsmaturity.maturity.models import (
     ExemptionAction,
@@ -259,6 +261,27 @@ def build_world():
         user_agent=typed("log.user_agent"),
         path_info="/accounts/login/",
     )
+
+    campaign = campaign_services.create_campaign(
+        by=manager,
+        name=typed("campaign.name"),
+        goal="phase",
+        goal_phase="standardize",
+        deadline=timezone.localdate() + dt.timedelta(days=30),
+        owner=manager,
+        teams=[team],
+        list_filter="scope=all",
+    )
+    future_goal = futures.propose(
+        team,
+        by=member,
+        kind="goal",
+        horizon_years=1,
+        title=typed("future.title"),
+        direction=typed("future.direction"),
+        contribution=typed("future.contribution"),
+    )
+    futures.comment(future_goal, by=manager, text=typed("future.comment"))
 
     objects = dict(locals())
     return World(staff, manager, member, objects)

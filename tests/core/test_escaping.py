@@ -113,6 +113,13 @@ def visits(w):
         Visit("digests:preferences"),
         Visit("digests:unsubscribe", (token,)),
         Visit("digests:unsubscribe", (tokens.make_token(w["performer"]),)),
+        # API tokens: a name typed into the form, shown back in the list of tokens
+        Visit(
+            "api:tokens",
+            method="post",
+            data={"name": PAYLOADS["operation.name"][:90], "scope": "read"},
+        ),
+        Visit("api:tokens"),
         Visit("organization:index"),
         Visit("organization:team_gap", (team.pk,)),
         Visit("organization:team_gap", (team.pk,), htmx=True),
@@ -124,6 +131,39 @@ def visits(w):
         Visit("organization:role_create", params={"team": team.pk}),
         Visit("organization:role_detail", (role.pk,)),
         Visit("organization:role_edit", (role.pk,)),
+        Visit("campaigns:list"),
+        Visit("campaigns:detail", (w["campaign"].pk,)),
+        Visit("campaigns:create"),
+        Visit(
+            "campaigns:create",
+            params={"team": team.pk, "phase": Phase.LAUNCH, "q": PAYLOADS["operation.name"][:60]},
+        ),
+        Visit(
+            "campaigns:create",
+            method="post",
+            data={"name": PAYLOADS["operation.name"], "goal": "phase", "teams": [team.pk]},
+        ),
+        Visit(
+            "campaigns:add",
+            (w["campaign"].pk,),
+            method="post",
+            data={"name": PAYLOADS["operation.name"], "note": PAYLOADS["operation.name"]},
+        ),
+        Visit("campaigns:remove", (w["campaign"].pk,), method="post", data={"operation": "x"}),
+        Visit("campaigns:future", (team.pk,)),
+        Visit(
+            "campaigns:future_propose",
+            (team.pk,),
+            method="post",
+            data={"title": PAYLOADS["operation.name"], "kind": "goal", "horizon_years": "9"},
+        ),
+        Visit("campaigns:future_comment", (w["future_goal"].pk,), method="post", data={}),
+        Visit(
+            "campaigns:future_decide",
+            (w["future_goal"].pk,),
+            method="post",
+            data={"decision": "accept", "reason": ""},
+        ),
         Visit(
             "organization:requirement_set",
             (role.pk,),
@@ -189,6 +229,7 @@ def visits(w):
 NOT_PAGES = {
     "healthz": "JSON: the state of the database and the broker",
     "logout": "POST only; redirects",
+    "campaigns:close": "POST only; redirects to the campaign's page (walked)",
     "maturity:decide": "POST only; redirects to the operation's page (walked)",
     "maturity:lift": "POST only; redirects to the operation's page (walked)",
     "maturity:check-operation": "publishes a scan; answers with the check's state only",
@@ -208,6 +249,36 @@ NOT_PAGES = {
     "invitations:resend": "POST only; redirects to the team's page (walked)",
     "invitations:revoke": "POST only; redirects to the team's page (walked)",
     "offboarding:reactivate": "POST only; redirects to the people list (walked)",
+    "sso:login": "redirects to the identity provider",
+    "sso:callback": "redirects, or a refusal in words of its own (tests/sso)",
+    "api:revoke-token": "POST only; redirects to the tokens page (walked)",
+    "api:docs": "Swagger UI: the schema's text only, no user text",
+    "api:schema": "the OpenAPI schema: no user text",
+    "api:not-found": "JSON 404",
+    **{
+        f"api:{name}": "JSON (the API): encoded as JSON, never HTML (tests/api)"
+        for name in (
+            "operation-list",
+            "operation-detail",
+            "operation-move",
+            "operation-review",
+            "operation-history",
+            "flag-list",
+            "flag-detail",
+            "flag-snooze",
+            "flag-decide",
+            "flag-lift",
+            "team-list",
+            "team-detail",
+            "snapshot-list",
+            "webhook-list",
+            "webhook-detail",
+            "webhook-deliveries",
+            "chat-channel-list",
+            "chat-channel-detail",
+            "chat-channel-deliveries",
+        )
+    },
 }
 
 
@@ -327,6 +398,10 @@ REFUSED = {
         "offboarding:people",  # managers and staff
         "offboarding:leave",
         "offboarding:reassign",
+        "campaigns:create",  # managers start campaigns
+        "campaigns:future_decide",  # managers decide
+        "campaigns:add",  # managers change a campaign's operations
+        "campaigns:remove",
     },
 }
 

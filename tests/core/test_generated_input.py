@@ -268,6 +268,7 @@ TRACKED_APPS = {
     "accounts",
     "admin",
     "auth",
+    "campaigns",
     "digests",
     "maturity",
     "operations",
@@ -278,6 +279,8 @@ UNTRACKED = {"auth.permission"}  # rows of the code, not of the users
 NAMES = {
     "operations.operation": ["name"],
     "teams.team": ["name"],
+    "campaigns.campaign": ["name"],
+    "campaigns.futuregoal": ["title"],
     "organization.skill": ["name"],
     "organization.jobrole": ["name"],
     "auth.user": ["first_name", "last_name"],

@@ -1,0 +1,23 @@
+"""What happened, announced by the services once it is saved: who listens (webhooks,
+chat) is no concern of the code that made the change, and this module imports no app.
+
+Each signal is sent inside the service's transaction, after the change is written;
+a listener that reaches outside the app must wait for the commit itself
+(``transaction.on_commit``), so that a change rolled back announces nothing.
+"""
+
+from django.dispatch import Signal
+
+# operation, by
+operation_created = Signal()
+# operation, by, fields (the names of the fields that changed)
+operation_changed = Signal()
+# operation, by, transition
+operation_moved = Signal()
+# flag, by, exemption
+snooze_asked = Signal()
+# flag, by, exemption (granted or declined)
+snooze_decided = Signal()
+# as_of (the moment of the scan: the opened flags' opened_at, the resolved ones'
+# resolved_at), opened and resolved (how many); only when either is not 0
+flags_changed = Signal()
