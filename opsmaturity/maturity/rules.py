@@ -27,6 +27,7 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import (
     BooleanField,
     CharField,
@@ -415,15 +416,25 @@ class OwnerHasLeft(Rule):
         return Q(phase__in=self.phases, owner__is_active=False)
 
     def facts_sql(self):
-        # display_name() in SQL: the full name, or the username when there is none.
+        # lib.people.display_name in SQL: the profile's display name, else the full
+        # name, else the username.
         full_name = Trim(Concat("owner__first_name", Value(" "), "owner__last_name"))
         return {
-            "owner": Coalesce(NullIf(full_name, Value("")), "owner__username"),
+            "owner": Coalesce(
+                NullIf("owner__profile__display_name", Value("")),
+                NullIf(full_name, Value("")),
+                "owner__username",
+            ),
             "active": F("owner__is_active"),
         }
 
     def facts_of(self, operation):
-        return {"owner": display_name(operation.owner), "active": operation.owner.is_active}
+        owner = operation.owner
+        try:
+            owner.profile  # noqa: B018 - loaded, so that display_name reads it
+        except (ObjectDoesNotExist, AttributeError):
+            pass
+        return {"owner": display_name(owner), "active": owner.is_active}
 
     def condition(self, facts, on):
         # SQLite's JSON keeps a boolean as 0 or 1: falsy either way.

@@ -85,3 +85,20 @@ def test_a_performer_sees_it_among_their_flags(member, manager, leaver, team):
     items = [item for section in digest.sections for item in section.items]
     assert [(i.operation.name, i.action_label) for i in items] == [("Refunds", "Reassign")]
     assert items[0].action_url.endswith(f"/people/{op.owner_id}/reassign/")
+
+
+def test_the_reason_names_the_owner_as_their_profile_does(manager, leaver, team):
+    """The scan's SQL words the name as lib.people.display_name does: the profile's
+    display name first."""
+    from opsmaturity.maturity.models import Flag
+    from opsmaturity.operations.models import Operation
+    from tests.accounts.factories import ProfileFactory
+
+    ProfileFactory(user=leaver, display_name="Leo P.")
+    op = OperationFactory(name="Refunds", team=team, owner=leaver)
+    services.deactivate(leaver, by=manager)
+    flag = Flag.objects.open().get(operation=op, kind=FlagKind.OWNER_LEFT)
+    assert flag.facts["owner"] == "Leo P."
+    assert rules.reason_of(flag) == "its owner, Leo P., has left"
+    fresh = Operation.objects.get(pk=op.pk)
+    assert rules.OWNER_LEFT.facts_of(fresh) == {"owner": "Leo P.", "active": False}
