@@ -90,7 +90,8 @@ def with_performer_count(queryset):
     """Annotate ``performer_count`` with one subquery, not a join that multiplies rows."""
     through = Operation.performers.through
     counts = (
-        through.objects.filter(operation_id=OuterRef("pk"))
+        # Only people still here: a performer who left runs nothing any more.
+        through.objects.filter(operation_id=OuterRef("pk"), user__is_active=True)
         .order_by()
         .annotate(n=_CountRows())
         .values("n")
@@ -103,8 +104,8 @@ def _performer_count(operation):
     if count is None:
         cache = getattr(operation, "_prefetched_objects_cache", {})
         if "performers" in cache:
-            return len(cache["performers"])
-        return operation.performers.count()
+            return sum(1 for person in cache["performers"] if person.is_active)
+        return operation.performers.filter(is_active=True).count()
     return count
 
 

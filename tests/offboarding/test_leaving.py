@@ -9,8 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from opsmaturity.maturity.models import Flag, FlagKind
+from opsmaturity.maturity.rules import reason_of
 from opsmaturity.offboarding import services
 from opsmaturity.offboarding.models import EventKind, PersonEvent
+from opsmaturity.operations import services as operation_services
 from opsmaturity.operations.phases import Phase
 from tests.operations.factories import OperationFactory
 from tests.teams.factories import PASSWORD, UserFactory
@@ -178,3 +180,25 @@ def test_a_new_owner_chosen_on_the_edit_form_resolves_the_flag(
     response = client.post(reverse("operations:edit", args=[op.pk]), data)
     assert response.status_code == 302, response.context["form"].errors
     assert not owner_left_flags(op).exists()
+
+
+def test_a_performer_who_leaves_no_longer_counts_as_one(manager, member, leaver, team):
+    """Two performers and a runbook is no dependency on one person; when one of the two
+    leaves, the operation depends on one person again, at once."""
+    op = OperationFactory(
+        name="Payouts",
+        owner=manager,
+        team=team,
+        phase=Phase.STANDARDIZE,
+        runbook_url="https://wiki.example.com/payouts",
+        performers=[member, leaver],
+    )
+    operation_services.refresh_flags(op)
+    assert not Flag.objects.open().filter(operation=op, kind=FlagKind.PERSON_DEPENDENT).exists()
+
+    services.deactivate(leaver, by=manager)
+
+    flag = Flag.objects.open().get(operation=op, kind=FlagKind.PERSON_DEPENDENT)
+    assert reason_of(flag) == "1 performer"
+    services.reactivate(leaver, by=UserFactory(is_staff=True))
+    assert not Flag.objects.open().filter(operation=op, kind=FlagKind.PERSON_DEPENDENT).exists()

@@ -72,7 +72,8 @@ def rule_conditions(on):
         ),
         FlagKind.PERSON_DEPENDENT: (
             "o.phase = ANY(%(past_launch)s) AND (o.runbook_url = '' OR "
-            f"(SELECT count(*) FROM {performers} p WHERE p.operation_id = o.id) "
+            f"(SELECT count(*) FROM {performers} p JOIN {users} pu ON pu.id = p.user_id "
+            "WHERE p.operation_id = o.id AND pu.is_active) "
             "< %(min_performers)s)"
         ),
         FlagKind.OWNER_LEFT: (
