@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed
 # A laptop needs no secret of its own; production sets SECRET_KEY (50 characters or
 # more: settings refuse a shorter one with DEBUG off) and leaves DEBUG off.
 RUN_ENV := DEBUG=$${DEBUG:-true}
-TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-never-used-in-production-0123456789}
+# The tests keep their files (the no-server broker's queue among them) apart from
+# `make run`'s, so that a demo never receives the tasks a test run left behind.
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-never-used-in-production-0123456789} \
+	OPS_VAR_DIR=$${OPS_VAR_DIR:-$(CURDIR)/var/test}
 
 .PHONY: run test install lint format migrate demo bench clean
 

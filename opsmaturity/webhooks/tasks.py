@@ -16,7 +16,12 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="opsmaturity.webhooks.deliver", acks_late=True, soft_time_limit=60)
 def deliver(delivery_id):
-    delivery = sending.attempt(delivery_id)
+    try:
+        delivery = sending.attempt(delivery_id)
+    except Delivery.DoesNotExist:
+        # Its endpoint was deleted since (its deliveries with it): nothing to send.
+        log.info("delivery %s no longer exists: nothing sent", delivery_id)
+        return "gone"
     if delivery.status == Status.RETRYING:
         countdown = max((delivery.next_attempt_at - timezone.now()).total_seconds(), 0)
         enqueue(delivery.pk, countdown=countdown)

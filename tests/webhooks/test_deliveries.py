@@ -144,3 +144,11 @@ def test_a_loopback_address_is_refused_at_delivery_unless_allowed(team, member, 
         delivery = sending.attempt(delivery.pk)
         assert receiver.requests == []
     assert delivery.status == Status.FAILED and "private network" in delivery.error
+
+
+def test_a_delivery_whose_endpoint_was_deleted_is_let_go(team, member):
+    """A task for a delivery deleted since (its endpoint removed, or a queue left from
+    another run) sends nothing and does not fail the worker."""
+    from opsmaturity.webhooks.tasks import deliver
+
+    assert deliver(987654321) == "gone"
