@@ -10,8 +10,9 @@ they change in the app, where each change goes through its service.
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.lib.formatting import money
@@ -152,8 +153,28 @@ class OpsModelAdmin(StrictAutocomplete, admin.ModelAdmin):
         return [money_column(self.model, name) for name in super().get_list_display(request)]
 
 
+class RowsCheckedAgainstTheDatabase(BaseInlineFormSet):
+    """Django leaves an inline row's link to its parent out of the row's own checks, and
+    compares the rows only with each other: a new row repeating one already saved but
+    not shown (a stale or tampered form) passed, and the database refused it with a
+    500. Each changed row is checked whole, against what is saved, and refused at the
+    row with the constraint's message."""
+
+    def validate_unique(self):
+        super().validate_unique()
+        for form in self.forms:
+            if not form.has_changed() or self._should_delete_form(form) or form.errors:
+                continue
+            try:
+                form.instance.validate_unique()
+                form.instance.validate_constraints()
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+
+
 class OpsTabularInline(StrictAutocomplete, admin.TabularInline):
     form = SafeModelForm
+    formset = RowsCheckedAgainstTheDatabase
 
 
 class StaffOnly:

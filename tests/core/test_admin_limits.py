@@ -72,3 +72,29 @@ def test_scan_records_are_kept_as_written(client, staff):
 )
 def test_the_read_only_pages_still_open(client, staff, name):
     assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+
+
+def test_an_inline_row_repeating_a_saved_one_is_refused_at_the_row(client, staff):
+    """A stale or tampered form (INITIAL_FORMS=0) adds again a membership that is saved
+    but not shown: the row is refused with the rule's message, never a 500."""
+    from opsmaturity.teams.models import Membership, Role
+    from tests.teams.factories import MembershipFactory, TeamFactory
+
+    team = TeamFactory(name="Billing")
+    ann = UserFactory(username="ann")
+    MembershipFactory(user=ann, team=team, role=Role.MEMBER)
+    data = {
+        "name": "Billing",
+        "description": "",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-user": str(ann.pk),
+        "memberships-0-role": Role.MANAGER,
+        "memberships-0-team": str(team.pk),
+    }
+    response = client.post(reverse("admin:teams_team_change", args=[team.pk]), data)
+    assert response.status_code == 200
+    assert "This person is already in this team." in response.content.decode()
+    assert list(Membership.objects.values_list("user__username", "role")) == [("ann", "member")]
