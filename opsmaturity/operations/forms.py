@@ -202,12 +202,9 @@ class OperationForm(SafeModelForm):
 
     def clean_purpose(self):
         purpose = (self.cleaned_data.get("purpose") or "").strip()
-        if not purpose:
-            raise forms.ValidationError(
-                _("Write why this operation exists; white space alone is not a purpose.")
-            )
-        if purposes.is_only_tradition(purpose):
-            raise forms.ValidationError(purposes.TRADITION_MESSAGE, code="tradition")
+        error = purposes.problem(purpose, self.instance.purpose if self.instance.pk else None)
+        if error:
+            raise forms.ValidationError(error, code="purpose")
         self.hints["purpose"] = purposes.hint(purpose)
         return purpose
 

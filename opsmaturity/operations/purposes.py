@@ -10,6 +10,7 @@ form and anything that saves through it (the import) ask here.
 import re
 import unicodedata
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # Saying "it has always been done" in either language (compared casefolded, NFKC).
@@ -73,3 +74,15 @@ TRADITION_MESSAGE = _(
     "“We have always done it” is not a purpose. Say who needs the result and what would "
     "go wrong without it; if nobody can, the operation may be one to retire."
 )
+
+
+def problem(text, before=None):
+    """Why a purpose cannot be saved, or None: the one check the form, the API and the
+    import make. A purpose kept as it was (``before``) is not refused again: it was
+    saved before this rule, and its review and the retire rule deal with it."""
+    text = (text or "").strip()
+    if not text:
+        return gettext("Write why this operation exists; white space alone is not a purpose.")
+    if text != (before or "").strip() and is_only_tradition(text):
+        return str(TRADITION_MESSAGE)
+    return None

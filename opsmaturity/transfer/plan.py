@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from opsmaturity.lib.clock import today
 from opsmaturity.lib.text import normalize_name
 from opsmaturity.maturity.moves import IllegalMove, classify_move
+from opsmaturity.operations import purposes
 from opsmaturity.operations.models import CriterionCheck, Operation, PhaseCriterion
 from opsmaturity.operations.phases import Phase
 from opsmaturity.operations.services import since_error
@@ -379,11 +380,9 @@ class _Planner:
         else:
             owner = None
             row.fail("owner", _("Name the owner: someone from %(team)s.") % {"team": team.name})
-        if not p.get("purpose") and "purpose" not in row.errors:
-            row.fail(
-                "purpose",
-                _("Write why this operation exists; white space alone is not a purpose."),
-            )
+        error = purposes.problem(p.get("purpose"))
+        if error and "purpose" not in row.errors:
+            row.fail("purpose", error)
         performers = self.people_in_team(row, team, p.get("performers") or ())
         phase = p.get("phase") or Phase.LAUNCH
         since = p.get("phase_since")
@@ -425,12 +424,10 @@ class _Planner:
                 _("%(person)s is not in %(team)s; choose someone from the team.")
                 % {"person": op.owner.username, "team": team.name},
             )
-        if not p.get("purpose"):
+        error = purposes.problem(p.get("purpose"), op.purpose)
+        if error:
             if "purpose" not in row.errors:
-                row.fail(
-                    "purpose",
-                    _("Write why this operation exists; white space alone is not a purpose."),
-                )
+                row.fail("purpose", error)
         elif p["purpose"] != op.purpose:
             changes["purpose"] = p["purpose"]
         for key in (

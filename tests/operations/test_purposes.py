@@ -67,3 +67,21 @@ def test_the_live_check_shows_the_hint_for_a_short_purpose(client, member, team)
     response = client.post(reverse("operations:create"), form_data(team, member, purpose="Refunds"))
     assert response.status_code == 302
     assert Operation.objects.get().purpose == "Refunds"
+
+
+@pytest.mark.django_db
+def test_an_old_purpose_kept_as_it_was_does_not_block_other_edits(client, member, team):
+    """Saved before the rule, "Legacy" does not stop someone fixing the cost; changing
+    the purpose to another such excuse is refused."""
+    from tests.operations.factories import OperationFactory
+
+    op = OperationFactory(team=team, owner=member, purpose="Legacy")
+    client.force_login(member)
+    url = reverse("operations:edit", args=[op.pk])
+    data = {**form_data(team, member, purpose="Legacy"), "version": op.version}
+    data["name"] = op.name
+    assert client.post(url, data).status_code == 302
+    op.refresh_from_db()
+    data = {**data, "purpose": "昔からあるOpsだし", "version": op.version}
+    response = client.post(url, data)
+    assert response.status_code == 200 and "is not a purpose" in response.content.decode()

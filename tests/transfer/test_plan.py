@@ -107,6 +107,7 @@ def test_a_skip_needs_the_note_column(people):
         ({"team": "Nowhere"}, "team", "No team called"),
         ({"owner": "zed"}, "owner", "not in Billing"),
         ({"purpose": "  "}, "purpose", "why this operation exists"),
+        ({"purpose": "昔からあるOpsだし"}, "purpose", "is not a purpose"),
         ({"phase_since": "2020-01-01"}, "phase_since", "before its launch day"),
         ({"id": "99999"}, "id", "No operation has the id"),
         ({"performers": "ann, ghost"}, "performers", "No person with the username ghost"),
@@ -150,3 +151,15 @@ def test_an_archived_team_takes_no_new_operations_but_keeps_its_own(people):
     plan = plan_of(csv_bytes([row(**same), row("Ledger close", **same)]), people["manager"])
     assert "Billing is archived" in plan.rows[0].errors["team"]
     assert plan.rows[1].operation == kept and "team" not in plan.rows[1].errors
+
+
+def test_a_purpose_saved_before_the_rule_round_trips_but_cannot_be_written_anew(people):
+    """An operation whose saved purpose only says "legacy" exports and imports back
+    unchanged; a file that changes a purpose to such a one is refused at that cell."""
+    op = OperationFactory(
+        name="Refund approvals", team=people["team"], owner=people["member"], purpose="Legacy"
+    )
+    same = plan_of(csv_bytes([row(id=str(op.pk), purpose="Legacy")]), people["manager"])
+    assert "purpose" not in same.rows[0].errors
+    worse = plan_of(csv_bytes([row(id=str(op.pk), purpose="昔からやっている")]), people["manager"])
+    assert "is not a purpose" in worse.rows[0].errors["purpose"]
