@@ -508,6 +508,8 @@ OPS_WEBHOOK_TIMEOUT = env_float("OPS_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
 OPS_WEBHOOK_MAX_ATTEMPTS = env_int("OPS_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
 OPS_WEBHOOK_RETRY_SECONDS = env_int("OPS_WEBHOOK_RETRY_SECONDS", 30, minimum=1)
 OPS_WEBHOOK_PAUSE_AFTER = env_int("OPS_WEBHOOK_PAUSE_AFTER", 15, minimum=1)
+# The delivery log keeps this many days of finished deliveries (pending ones always).
+OPS_WEBHOOK_KEEP_DAYS = env_int("OPS_WEBHOOK_KEEP_DAYS", 30, minimum=1)
 # The teams' chat channels get their weekly summary when the digests go out (in
 # TIME_ZONE; cron counts days from Sunday, OPS_DIGEST_WEEKDAY from Monday).
 CELERY_BEAT_SCHEDULE["chat-weekly-summaries"] = {
@@ -517,6 +519,11 @@ CELERY_BEAT_SCHEDULE["chat-weekly-summaries"] = {
         hour=int(OPS_DIGEST_TIME[:2]),
         day_of_week=(OPS_DIGEST_WEEKDAY + 1) % 7,
     ),
+    "options": {"expires": 60 * 60},
+}
+CELERY_BEAT_SCHEDULE["webhooks-prune"] = {
+    "task": "opsmaturity.webhooks.prune",
+    "schedule": _crontab_from_env("OPS_WEBHOOK_PRUNE_CRON", "41 3 * * *"),
     "options": {"expires": 60 * 60},
 }
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {

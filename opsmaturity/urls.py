@@ -30,6 +30,7 @@ urlpatterns = [
     path("people/", include("opsmaturity.offboarding.urls")),
     path("campaigns/", include("opsmaturity.campaigns.urls")),
     path("api/", include("opsmaturity.api.urls")),
+    path("integrations/", include("opsmaturity.webhooks.urls")),
     path("admin/", admin.site.urls),
 ]
 

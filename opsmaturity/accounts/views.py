@@ -7,6 +7,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from opsmaturity.teams import access
+
 from . import services
 from .forms import PasswordChangeForm, PasswordResetForm, ProfileForm, SetPasswordForm
 from .models import Profile, zone_names
@@ -24,7 +26,12 @@ def profile(request):
         with translation.override(language):
             messages.success(request, _("Your profile is saved."))
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "zones": zone_names()})
+    context = {
+        "form": form,
+        "zones": zone_names(),
+        "integrations": access.can_see_integrations(request.user),
+    }
+    return render(request, "accounts/profile.html", context)
 
 
 # Django's own views, in the app's look and hardening (templates/accounts/…).

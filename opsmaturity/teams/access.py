@@ -402,6 +402,18 @@ def can_manage_chat(user, team_id):
     return manages_team(user, team_id)
 
 
+def can_manage_endpoint(user, endpoint):
+    """A signed webhook is staff's; a chat channel its team's managers' (and staff's)."""
+    if endpoint.team_id is None:
+        return can_manage_webhooks(user)
+    return can_manage_chat(user, endpoint.team_id)
+
+
+def can_see_integrations(user):
+    """The integrations page: staff's webhooks, and the chat channels of managed teams."""
+    return can_manage_webhooks(user) or chat_teams(user).exists()
+
+
 # --- the admin ---------------------------------------------------------------------------
 
 

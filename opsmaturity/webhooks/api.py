@@ -14,8 +14,9 @@ from opsmaturity.api.pagination import Cursor
 from opsmaturity.api.writes import checked
 from opsmaturity.teams import access
 
-from .forms import ChatChannelForm, EndpointForm
-from .models import Delivery, Endpoint, Event, Kind
+from . import services
+from .forms import WEBHOOK_EVENTS, ChatChannelForm, EndpointForm
+from .models import Delivery, Endpoint, Kind
 
 ONLY_MANAGERS = _("Only a manager of the team keeps its chat channels.")
 ERRORS = {400: OpenApiTypes.OBJECT, 401: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT}
@@ -27,7 +28,7 @@ class ManagesWebhooks(BasePermission):
 
 
 class EndpointSerializer(serializers.ModelSerializer):
-    events = serializers.ListField(child=serializers.ChoiceField(choices=Event.choices))
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS))
 
     class Meta:
         model = Endpoint
@@ -139,9 +140,7 @@ class EndpointViewSet(viewsets.GenericViewSet):
         form = EndpointForm(_form_data(request.data))
         if not form.is_valid():
             raise FormInvalid(form)
-        endpoint = form.save(commit=False)
-        endpoint.created_by = request.user
-        endpoint.save()
+        endpoint = services.save(form, by=request.user)
         return Response(EndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -154,10 +153,7 @@ class EndpointViewSet(viewsets.GenericViewSet):
         form = EndpointForm(_form_data(request.data, endpoint), instance=endpoint)
         if not form.is_valid():
             raise FormInvalid(form)
-        endpoint = form.save(commit=False)
-        if request.data.get("resume") is True:
-            endpoint.paused_at, endpoint.paused_reason, endpoint.failures = None, "", 0
-        endpoint.save()
+        endpoint = services.save(form, by=request.user, resume=request.data.get("resume") is True)
         return Response(EndpointSerializer(endpoint).data)
 
     @extend_schema(responses={200: DeliverySerializer(many=True), **ERRORS})
@@ -171,7 +167,7 @@ class EndpointViewSet(viewsets.GenericViewSet):
 
 
 class ChatChannelSerializer(serializers.ModelSerializer):
-    events = serializers.ListField(child=serializers.ChoiceField(choices=Event.choices))
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS))
     kind = serializers.ChoiceField(choices=[(Kind.SLACK, "Slack"), (Kind.TEAMS, "Teams")])
 
     class Meta:
@@ -262,9 +258,7 @@ class ChatChannelViewSet(viewsets.GenericViewSet):
         form = ChatChannelForm(_chat_data(request.data), teams=teams)
         if not form.is_valid():
             raise FormInvalid(form)
-        channel = form.save(commit=False)
-        channel.created_by = request.user
-        channel.save()
+        channel = services.save(form, by=request.user)
         return Response(ChatChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -278,10 +272,7 @@ class ChatChannelViewSet(viewsets.GenericViewSet):
         form = ChatChannelForm(_chat_data(request.data, channel), instance=channel, teams=teams)
         if not form.is_valid():
             raise FormInvalid(form)
-        channel = form.save(commit=False)
-        if request.data.get("resume") is True:
-            channel.paused_at, channel.paused_reason, channel.failures = None, "", 0
-        channel.save()
+        channel = services.save(form, by=request.user, resume=request.data.get("resume") is True)
         return Response(ChatChannelSerializer(channel).data)
 
     @extend_schema(responses={200: DeliverySerializer(many=True), **ERRORS})

@@ -67,6 +67,8 @@ def sentence(event, data):
         return summary_sentence(data), data.get("url")
     if event in ("campaign.deadline_near", "campaign.closed"):
         return campaign_sentence(event, data)
+    if event == "ping":
+        return _("A test message from Ops Maturity: this channel is connected."), None
     return event, link
 
 

@@ -6,6 +6,10 @@ from opsmaturity.lib.forms import SafeModelForm
 from .addresses import RefusedAddress, check_url
 from .models import Endpoint, Event, Kind
 
+# What an endpoint may ask for; a test delivery is sent by hand, never subscribed to.
+WEBHOOK_EVENTS = [(value, label) for value, label in Event.choices if value != Event.PING]
+CHAT_EVENTS = [(value, label) for value, label in WEBHOOK_EVENTS if value != Event.WEEKLY_SUMMARY]
+
 
 class EndpointForm(SafeModelForm):
     url = forms.URLField(
@@ -18,7 +22,8 @@ class EndpointForm(SafeModelForm):
     )
     events = forms.MultipleChoiceField(
         label=_("Events"),
-        choices=Event.choices,
+        choices=WEBHOOK_EVENTS,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one event to send.")},
     )
     secret = forms.CharField(
@@ -32,6 +37,20 @@ class EndpointForm(SafeModelForm):
     class Meta:
         model = Endpoint
         fields = ["url", "description", "events", "secret", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxSelectMultiple):
+                field.template_name = "webhooks/_choices_field.html"
+            elif isinstance(field.widget, forms.CheckboxInput):
+                field.template_name = "webhooks/_checkbox_field.html"
+        if self.instance.pk and "secret" in self.fields:
+            # The secret is never shown back: left empty, the current one stays.
+            self.initial["secret"] = ""
+            self.fields["secret"].help_text = _(
+                "Left empty, the current secret stays; a new one can also be made below."
+            )
 
     def clean_url(self):
         url = self.cleaned_data["url"]
@@ -48,9 +67,6 @@ class EndpointForm(SafeModelForm):
         return secret
 
 
-CHAT_EVENTS = [(value, label) for value, label in Event.choices if value != Event.WEEKLY_SUMMARY]
-
-
 class ChatChannelForm(EndpointForm):
     """A team's Slack or Microsoft Teams channel: its incoming-webhook URL and the events
     it wants; the team is one the person manages."""
@@ -58,7 +74,9 @@ class ChatChannelForm(EndpointForm):
     kind = forms.ChoiceField(
         label=_("Chat"), choices=[(Kind.SLACK, Kind.SLACK.label), (Kind.TEAMS, Kind.TEAMS.label)]
     )
-    events = forms.MultipleChoiceField(label=_("Events"), choices=CHAT_EVENTS, required=False)
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=CHAT_EVENTS, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = Endpoint

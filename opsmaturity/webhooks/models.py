@@ -21,6 +21,8 @@ class Event(models.TextChoices):
     CAMPAIGN_DEADLINE_NEAR = "campaign.deadline_near", _("Campaign deadline near")
     CAMPAIGN_CLOSED = "campaign.closed", _("Campaign closed")
     WEEKLY_SUMMARY = "summary.weekly", _("Weekly summary")
+    # Sent by hand from the endpoint's page, to that endpoint only.
+    PING = "ping", _("Test delivery")
 
 
 def new_secret():
@@ -81,6 +83,17 @@ class Endpoint(models.Model):
 
     def __str__(self):
         return self.url
+
+    @property
+    def shown_url(self):
+        """The URL as pages show it: a chat channel's incoming-webhook URL is as good as
+        a password (whoever has it posts to the channel), so only its start."""
+        if self.kind == Kind.WEBHOOK:
+            return self.url
+        scheme, _sep, rest = self.url.partition("://")
+        host, _slash, path = rest.partition("/")
+        first = path.split("/", 1)[0][:24]
+        return f"{scheme}://{host}/{first}/…" if path else self.url
 
     @property
     def receiving(self):

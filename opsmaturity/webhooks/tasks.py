@@ -55,3 +55,11 @@ def weekly_summaries():
     from .summaries import send_weekly_summaries
 
     return send_weekly_summaries()
+
+
+@shared_task(name="opsmaturity.webhooks.prune")
+def prune():
+    """Forget the deliveries logged more than OPS_WEBHOOK_KEEP_DAYS ago."""
+    from .services import prune as prune_deliveries
+
+    return prune_deliveries()

@@ -283,5 +283,32 @@ def build_world():
     )
     futures.comment(future_goal, by=manager, text=typed("future.comment"))
 
+    from opsmaturity.webhooks.models import Delivery as WebhookDelivery
+    from opsmaturity.webhooks.models import Endpoint, Kind
+
+    webhook = Endpoint.objects.create(
+        url="https://hooks.example.com/ops",
+        description=typed("webhook.description"),
+        events=["operation.moved"],
+        paused_at=now,
+        paused_reason=typed("webhook.paused_reason"),
+    )
+    channel = Endpoint.objects.create(
+        kind=Kind.SLACK,
+        team=team,
+        url="https://hooks.slack.com/services/T/B/X",
+        description=typed("channel.description"),
+        events=["operation.moved"],
+    )
+    webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=channel,
+        event="operation.moved",
+        payload={},
+        status="failed",
+        response_status=500,
+        response_excerpt=typed("webhook_delivery.excerpt"),
+        error=typed("webhook_delivery.error"),
+    )
+
     objects = dict(locals())
     return World(staff, manager, member, objects)

@@ -120,6 +120,20 @@ def visits(w):
             data={"name": PAYLOADS["operation.name"][:90], "scope": "read"},
         ),
         Visit("api:tokens"),
+        Visit("webhooks:index"),
+        Visit("webhooks:webhook_new"),
+        Visit("webhooks:chat_new", params={"team": team.pk}),
+        Visit("webhooks:detail", (w["webhook"].pk,)),
+        Visit("webhooks:detail", (w["channel"].pk,)),
+        Visit("webhooks:detail", (w["channel"].pk,), params={"page": 1}, htmx=True),
+        # typed text sent back by a refused form (the address is no address)
+        Visit(
+            "webhooks:detail",
+            (w["channel"].pk,),
+            method="post",
+            data={"url": "x", "description": PAYLOADS["channel.description"], "kind": "slack"},
+        ),
+        Visit("webhooks:secret", (w["webhook"].pk,), method="post"),
         Visit("organization:index"),
         Visit("organization:team_gap", (team.pk,)),
         Visit("organization:team_gap", (team.pk,), htmx=True),
@@ -252,6 +266,10 @@ NOT_PAGES = {
     "sso:login": "redirects to the identity provider",
     "sso:callback": "redirects, or a refusal in words of its own (tests/sso)",
     "api:revoke-token": "POST only; redirects to the tokens page (walked)",
+    "webhooks:resume": "POST only; redirects to the endpoint's page (walked)",
+    "webhooks:test": "POST only; redirects to the endpoint's page (walked)",
+    "webhooks:delete": "POST only; redirects to the integrations page (walked)",
+    "webhooks:redeliver": "POST only; redirects to the endpoint's page (walked)",
     "api:docs": "Swagger UI: the schema's text only, no user text",
     "api:schema": "the OpenAPI schema: no user text",
     "api:not-found": "JSON 404",
@@ -377,16 +395,21 @@ ADMIN_ONLY = {
 # Kept, shown nowhere yet: the reason a manager gave when declining a snooze (its history
 # has no page and no admin); it is still checked never to come out unescaped.
 STORED_ONLY = {"decision.reason"}
+# Staff keep the signed webhooks; a team's managers its chat channel (and its log).
+WEBHOOKS = {"webhook.description", "webhook.paused_reason"}
+CHAT = {"channel.description", "webhook_delivery.excerpt", "webhook_delivery.error"}
+WEBHOOK_PAGES = {"webhooks:webhook_new", "webhooks:secret"}
 NOT_SHOWN = {
     # a person's level history is on their own page, and their digest preferences
     "staff": ADMIN_ONLY | STORED_ONLY | {"change.note"},
-    "manager": ADMIN_ONLY | STORED_ONLY | {"change.note", "sub.tz"},
-    "member": ADMIN_ONLY | STORED_ONLY,
+    "manager": ADMIN_ONLY | STORED_ONLY | WEBHOOKS | {"change.note", "sub.tz"},
+    "member": ADMIN_ONLY | STORED_ONLY | WEBHOOKS | CHAT,
 }
 # What a role may not open: everything else answers 200 (or sends to another page).
 REFUSED = {
     "staff": set(),
-    "manager": {"digests:preview", "teams:rename"},  # someone else's digest: staff only
+    # someone else's digest: staff only; so are the signed webhooks
+    "manager": {"digests:preview", "teams:rename", "webhooks:detail"} | WEBHOOK_PAGES,
     "member": {
         "digests:preview",  # someone else's
         "teams:rename",
@@ -404,7 +427,11 @@ REFUSED = {
         "campaigns:future_decide",  # managers decide
         "campaigns:add",  # managers change a campaign's operations
         "campaigns:remove",
-    },
+        "webhooks:index",  # staff and managers keep integrations
+        "webhooks:chat_new",
+        "webhooks:detail",
+    }
+    | WEBHOOK_PAGES,
 }
 
 
