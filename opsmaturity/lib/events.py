@@ -10,8 +10,12 @@ from django.dispatch import Signal
 
 # operation, by
 operation_created = Signal()
+# by, operations: a batch recorded at once (an import: operations.services.create_operations)
+operations_created = Signal()
 # operation, by, fields (the names of the fields that changed)
 operation_changed = Signal()
+# by, changes: (operation, fields) pairs, a batch of edits (operations.services.update_operations)
+operations_changed = Signal()
 # operation, by, transition
 operation_moved = Signal()
 # by, moves: (operation, transition) pairs, a batch of an import (operations.services.move_phases)

@@ -210,6 +210,7 @@ def create_operations(specs, *, by, imported=True, batch_size=500):
             ],
             batch_size=batch_size,
         )
+        events.operations_created.send(Operation, by=by, operations=operations)
     return operations
 
 
@@ -375,14 +376,16 @@ def update_operations(items, *, by, batch_size=500):
             current.update(
                 (op.pk, op) for op in Operation.objects.select_for_update().filter(pk__in=chunk)
             )
-        fields, moved_team = {"version", "updated_at"}, []
+        fields, moved_team, announced = {"version", "updated_at"}, [], []
         now = timezone.now()
-        for index, (operation, changes, _performers) in enumerate(items):
+        for index, (operation, changes, performers) in enumerate(items):
             row = current.get(operation.pk)
             if row is None or row.version != expected[operation.pk]:
                 conflict = EditConflict(row or operation)
                 conflict.row_index = index
                 raise conflict
+            changed = [name for name, value in changes.items() if getattr(row, name) != value]
+            announced.append((row, changed + (["performers"] if performers is not None else [])))
             for name, value in changes.items():
                 setattr(row, name, value)
                 fields.add(name)
@@ -414,6 +417,7 @@ def update_operations(items, *, by, batch_size=500):
                 ],
                 batch_size=batch_size,
             )
+        events.operations_changed.send(Operation, by=by, changes=announced)
     return saved
 
 

@@ -1,11 +1,13 @@
 """The services' announcements (lib.events) turned into webhook events."""
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.dispatch import receiver
 
 from opsmaturity.lib import events
 from opsmaturity.lib.people import display_name
 from opsmaturity.lib.urls import absolute
+from opsmaturity.operations.models import Operation
 
 from .events import emit, emit_many, receiving
 from .models import Event
@@ -29,6 +31,41 @@ def operation_data(operation):
 @receiver(events.operation_created)
 def created(sender, operation, by, **kwargs):
     emit(Event.OPERATION_CREATED, {"operation": operation_data(operation), "by": person(by)})
+
+
+def _with_teams(operations):
+    """The operations' teams, read in one query where they are not loaded yet."""
+    prefetch_related_objects([op for op in operations if not _team_loaded(op)], "team")
+    return operations
+
+
+def _team_loaded(operation):
+    return Operation.team.is_cached(operation)
+
+
+@receiver(events.operations_created)
+def created_many(sender, by, operations, **kwargs):
+    """A batch recorded at once (an import): one query for the endpoints, one INSERT."""
+    endpoints = receiving(Event.OPERATION_CREATED) if operations else []
+    if endpoints:
+        payloads = [
+            {"operation": operation_data(op), "by": person(by)} for op in _with_teams(operations)
+        ]
+        emit_many(Event.OPERATION_CREATED, payloads, endpoints)
+
+
+@receiver(events.operations_changed)
+def changed_many(sender, by, changes, **kwargs):
+    """A batch of edits (an import): what changed in each, as operation_changed says it."""
+    changes = [(operation, fields) for operation, fields in changes if fields]
+    endpoints = receiving(Event.OPERATION_CHANGED) if changes else []
+    if endpoints:
+        _with_teams([operation for operation, _fields in changes])
+        payloads = [
+            {"operation": operation_data(op), "by": person(by), "fields": sorted(fields)}
+            for op, fields in changes
+        ]
+        emit_many(Event.OPERATION_CHANGED, payloads, endpoints)
 
 
 @receiver(events.operation_changed)

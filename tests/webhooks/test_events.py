@@ -60,3 +60,57 @@ def test_the_scan_sends_flags_opened_and_resolved(
         services.move_phase(stalled, "standardize", by=member, note="Written at last")
     resolved = Delivery.objects.get(event="flag.resolved").payload
     assert resolved["flag"]["kind"] == FlagKind.STALLED
+
+
+def _import(user, rows):
+    from opsmaturity.transfer import importing
+    from tests.transfer.files import csv_bytes
+
+    record = importing.store_upload(user, "ops.csv", csv_bytes(rows))
+    plan = importing.preview(record, user)
+    importing.run_import(record, user, fingerprint=plan.fingerprint())
+
+
+def _queries_to_import(team, manager, member, count, prefix):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.transfer.files import row
+
+    for i in range(count):
+        OperationFactory(name=f"{prefix} old {i}", team=team, owner=member)
+    rows = [row(f"{prefix} new {i}", performers="ann") for i in range(count)]
+    rows += [
+        row(f"{prefix} old {i}", phase="", phase_since="", monthly_value="7", performers="ann")
+        for i in range(count)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        _import(manager, rows)
+    return len(captured.captured_queries)
+
+
+def test_an_import_announces_what_it_recorded_and_changed(team, member, manager, settings):
+    """A spreadsheet's new and changed operations are events as the form's are, sent in
+    queries per batch, not per row."""
+    settings.OPS_WEBHOOKS_ALLOW_PRIVATE = True
+    endpoint_for("http://127.0.0.1:9/x", events=["operation.created", "operation.changed"])
+    few = _queries_to_import(team, manager, member, 2, "Few")
+    deliveries = Delivery.objects.order_by("pk")
+    created = [d.payload for d in deliveries if d.event == "operation.created"]
+    changed = [d.payload for d in deliveries if d.event == "operation.changed"]
+    assert sorted(p["operation"]["name"] for p in created) == ["Few new 0", "Few new 1"]
+    assert created[0]["operation"]["team"] == {"id": team.pk, "name": "Billing"}
+    assert created[0]["by"]["name"] == "Mika Morita"
+    assert sorted(p["operation"]["name"] for p in changed) == ["Few old 0", "Few old 1"]
+    assert "monthly_value" in changed[0]["fields"]
+    assert changed[0]["operation"]["version"] == 2
+    many = _queries_to_import(team, manager, member, 20, "Many")
+    assert many <= few + 4, "queries grow with batches, not with rows"
+    assert Delivery.objects.count() == 4 + 40
+
+
+def test_an_import_with_no_endpoint_reads_none(team, member, manager):
+    from tests.transfer.files import row
+
+    _import(manager, [row("Quiet")])
+    assert not Delivery.objects.exists()
