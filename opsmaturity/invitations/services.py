@@ -307,3 +307,56 @@ def accept_existing(invitation, person):
             raise InvitationRefused(INVALID)
         _join(current, person)
     return current
+
+
+# --- people an import names (transfer, "create what is missing") --------------------
+
+
+def make_account(person):
+    """Save a new person an import names by their address: an account with no password
+    yet (welcome() mails them how to sign in), under a username of its own."""
+    person.username = _username_for(person.email)
+    person.set_unusable_password()
+    person.save()
+    return person
+
+
+def add_to_team(team, person, *, role, by, notify=True):
+    """Put a person in a team (teams.services.add_member); ``notify`` mails them once the
+    change commits, as inviting someone who has an account does."""
+    membership = team_services.add_member(team, person=person, role=role, by=by)
+    if notify and person.email:
+        transaction.on_commit(lambda: _send_added(person, team, role, by))
+    return membership
+
+
+def sign_in_url(person):
+    """Where a new person starts: a link to choose their password (the reset link,
+    valid PASSWORD_RESET_TIMEOUT), or the sign-in page when sign-in is by SSO only."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    if not settings.PASSWORD_LOGIN:
+        return absolute(reverse("login"))
+    uid = urlsafe_base64_encode(force_bytes(person.pk))
+    token = default_token_generator.make_token(person)
+    return absolute(reverse("password_reset_confirm", args=[uid, token]))
+
+
+def welcome(person, teams, *, by):
+    """Mail a person an import gave an account: who added them, to which teams, and
+    how to sign in; once the import commits."""
+    context = {
+        "inviter": display_name(by),
+        "teams": ", ".join(team.name for team in teams),
+        "password_login": settings.PASSWORD_LOGIN,
+        "days": max(settings.PASSWORD_RESET_TIMEOUT // 86400, 1),
+    }
+
+    def send():
+        context["url"] = sign_in_url(person)
+        _send("invitations/emails/welcome", person.email, context)
+
+    transaction.on_commit(send)

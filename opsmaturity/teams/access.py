@@ -143,6 +143,11 @@ def can_import(user):
     return user.is_authenticated and (user.is_staff or bool(managed_team_ids(user)))
 
 
+def may_create_missing(user):
+    """An import that makes the teams and accounts its file names and nobody has: staff."""
+    return user.is_authenticated and user.is_staff
+
+
 def may_import_to(user, team_id):
     """Whether an import may create, change or move operations into or out of a team."""
     return user.is_staff or team_id in managed_team_ids(user)

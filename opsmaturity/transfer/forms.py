@@ -17,6 +17,23 @@ class UploadForm(SafeForm):
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,text/csv"}),
     )
 
+    create_missing = forms.BooleanField(
+        label=_("Create what the file names and is missing"),
+        required=False,
+        help_text=_(
+            "Teams that do not exist are made; a person named by an address nobody has gets "
+            "an account and an email to sign in; people join the teams the file puts them "
+            "in. The preview lists each before anything is written."
+        ),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from opsmaturity.teams import access
+
+        if user is None or not access.may_create_missing(user):
+            del self.fields["create_missing"]
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:

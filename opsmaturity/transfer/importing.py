@@ -20,6 +20,7 @@ from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.maturity.moves import IllegalMove
 from opsmaturity.maturity.scan import run_scan
 from opsmaturity.operations import services
+from opsmaturity.teams import access
 
 from .columns import BY_KEY
 from .models import ImportedOperation, ImportRecord, ImportStatus
@@ -45,7 +46,7 @@ class AlreadyImported(ImportFailed):
 KEEP_PREVIEWS = dt.timedelta(days=2)
 
 
-def store_upload(user, name, data, language=""):
+def store_upload(user, name, data, language="", create_missing=False):
     """Keep an uploaded file for its preview, once it is known to be a readable table."""
     table = read_table(name, data)  # FileRefused for a bad file: nothing is stored
     check_headers(table)
@@ -53,13 +54,19 @@ def store_upload(user, name, data, language=""):
         status=ImportStatus.PREVIEWED, created_at__lt=timezone.now() - KEEP_PREVIEWS
     ).delete()
     return ImportRecord.objects.create(
-        by=user, file_name=name[:255], data=data, rows=len(table.rows), language=language
+        by=user,
+        file_name=name[:255],
+        data=data,
+        rows=len(table.rows),
+        language=language,
+        create_missing=create_missing and access.may_create_missing(user),
     )
 
 
 def preview(record, user):
     """The plan of a stored file (FileRefused when it cannot be read)."""
-    return build_plan(read_table(record.file_name, bytes(record.data)), user)
+    table = read_table(record.file_name, bytes(record.data))
+    return build_plan(table, user, create_missing=record.create_missing)
 
 
 def _field_of(exc):
@@ -104,6 +111,7 @@ def run_import(record, user, fingerprint=None, progress=None):
         ).update(status=ImportStatus.IMPORTED)
         if not claimed:
             raise AlreadyImported(_("This file has already been imported."))
+        made = _make_missing(plan, user)
         creates = [row for row in plan.rows if row.action == CREATE]
         touched += _create_all(record, creates, user)
         if progress and creates:
@@ -121,6 +129,7 @@ def run_import(record, user, fingerprint=None, progress=None):
         record.created, record.updated = counts[CREATE], counts[UPDATE]
         record.unchanged, record.errors = counts["unchanged"], 0
         record.done = len(plan.rows)
+        record.teams_created, record.people_added = made
         record.data = b""
         record.save()
     ids = [line.operation_id for line in touched]
@@ -130,6 +139,36 @@ def run_import(record, user, fingerprint=None, progress=None):
         except DatabaseError:
             log.exception("flags of import %s not refreshed; the next scan will", record.pk)
     return plan
+
+
+def _make_missing(plan, user):
+    """The teams, accounts and memberships the plan needs first (create_missing), made
+    through the teams' and invitations' services; each new person is mailed once the
+    import commits. Returns (teams made, people added to a team)."""
+    if not plan.creates_missing:
+        return 0, 0
+    from opsmaturity.invitations import services as invitations
+    from opsmaturity.teams import services as teams
+    from opsmaturity.teams.models import Role
+
+    try:
+        for team in plan.new_teams:
+            made = teams.create_team(name=team.name, by=user)
+            team.pk, team.created_at = made.pk, made.created_at
+            team._state.adding, team._state.db = False, made._state.db
+        for person in plan.new_people:
+            invitations.make_account(person)
+        joined = {}
+        for team, person in plan.new_members:
+            new = getattr(person, "is_new", False)
+            invitations.add_to_team(team, person, role=Role.MEMBER, by=user, notify=not new)
+            joined.setdefault(person.pk, []).append(team)
+        for person in plan.new_people:
+            invitations.welcome(person, joined.get(person.pk, []), by=user)
+    except teams.TeamRuleError as exc:
+        raise ImportFailed(str(exc)) from None
+    people = {(t.pk, p.pk) for t, p in plan.new_members}
+    return len(plan.new_teams), len(people)
 
 
 def _message(exc, number):

@@ -42,6 +42,10 @@ class ImportRecord(models.Model):
     )
     fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     language = models.CharField(max_length=16, blank=True, editable=False)
+    # Staff's choice: make the teams and accounts the file names and nobody has.
+    create_missing = models.BooleanField(_("create what is missing"), default=False)
+    teams_created = models.PositiveIntegerField(_("teams created"), default=0)
+    people_added = models.PositiveIntegerField(_("people added"), default=0)
     rows = models.PositiveIntegerField(_("rows"), default=0)
     done = models.PositiveIntegerField(_("rows done"), default=0)
     created = models.PositiveIntegerField(_("created"), default=0)

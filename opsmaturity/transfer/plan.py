@@ -71,6 +71,12 @@ class Plan:
     keys: list  # the columns the file has, in COLUMNS order
     unknown: list
     rows: list
+    # With "create what is missing" (staff): the teams, the people (by their address)
+    # and the memberships confirming would make first, each as an unsaved object that
+    # the rows' fields point at; saving one gives every row that names it its id.
+    new_teams: list = field(default_factory=list)
+    new_people: list = field(default_factory=list)
+    new_members: list = field(default_factory=list)  # (team, person)
 
     def count(self, action):
         return sum(1 for row in self.rows if row.action == action)
@@ -90,7 +96,20 @@ class Plan:
             (r.number, r.action, r.operation.pk if r.operation else None, r.changes)
             for r in self.rows
         ]
+        summary.append(self.missing_summary())
         return hashlib.sha256(json.dumps(summary, default=str).encode()).hexdigest()
+
+    def missing_summary(self):
+        """What would be made besides the operations, as names (for the fingerprint)."""
+        return [
+            sorted(t.name for t in self.new_teams),
+            sorted(p.email for p in self.new_people),
+            sorted((t.name, p.email or p.username) for t, p in self.new_members),
+        ]
+
+    @property
+    def creates_missing(self):
+        return bool(self.new_teams or self.new_people or self.new_members)
 
 
 def header_label(key):
@@ -147,19 +166,45 @@ class People:
             else:
                 self.by_key[email] = users[0]
 
-    def find(self, name):
-        """The person, or CellError with a message that says who was not found."""
+    def find(self, name, invite=False):
+        """The person, or CellError with a message that says who was not found; with
+        ``invite``, an address nobody has is a new person (unsaved), the same one
+        each time the file names it."""
         key = name.lower()
         if key in self.ambiguous:
             raise CellError(
                 _("Several people have the address %(name)s: use their username.") % {"name": name}
             )
         user = self.by_key.get(key)
+        if user is None and invite and _is_address(name):
+            local, _at, domain = name.rpartition("@")
+            user = self.by_key[key] = User(username=key[:150], email=f"{local}@{domain.lower()}")
+            user.is_new = True
         if user is None:
             if "@" in name:
                 raise CellError(_("No person with the address %(name)s.") % {"name": name})
             raise CellError(_("No person with the username %(name)s.") % {"name": name})
         return user
+
+
+def _is_address(text):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return len(text) <= 150
+
+
+def team_key(team):
+    """A saved team's id, or a new team's name (it has no id until confirmed)."""
+    return team.pk if team.pk is not None else ("new", team.name.lower())
+
+
+def person_key(person):
+    return person.pk if person.pk is not None else ("new", person.email.lower())
 
 
 def check_headers(table):
@@ -201,16 +246,53 @@ def _shown(raw):
     return as_text(raw)[:200]
 
 
-def build_plan(table, user):
+def build_plan(table, user, create_missing=False):
+    """The plan of a table. With ``create_missing`` (staff only: access.may_create_missing),
+    a team the file names that does not exist is made, a person named by an address
+    nobody has gets an account, and a person named in a team they are not in joins it
+    as a member, instead of each being an error at its cell."""
     keys, unknown, rows = read_cells(table)
-    planner = _Planner(keys, rows, user)
+    planner = _Planner(keys, rows, user, create_missing and access.may_create_missing(user))
     planner.run()
-    return Plan(keys, unknown, rows)
+    plan = Plan(keys, unknown, rows)
+    if planner.create_missing:
+        used = _used_in(rows)
+        plan.new_teams = [t for t in planner.new_teams.values() if team_key(t) in used]
+        plan.new_people = [p for p in planner.new_people() if person_key(p) in used]
+        plan.new_members = [
+            (t, p)
+            for (tk, pk), (t, p) in planner.joins.items()
+            if tk in used and pk in used and (tk, pk) in used
+        ]
+    return plan
+
+
+def _used_in(rows):
+    """The keys of the teams, people and (team, person) pairs the good rows need."""
+    used = set()
+    for row in rows:
+        if row.action not in (CREATE, UPDATE):
+            continue
+        op = row.operation
+        team = row.fields.get("team") or (op.team if op else None)
+        owner = row.fields.get("owner") or (op.owner if op else None)
+        people = [owner, *(row.performers or [])]
+        used.add(team_key(team))
+        for person in people:
+            if person is not None:
+                used |= {person_key(person), (team_key(team), person_key(person))}
+    return used
 
 
 class _Planner:
-    def __init__(self, keys, rows, user):
+    def __init__(self, keys, rows, user, create_missing=False):
         self.keys, self.rows, self.user = keys, rows, user
+        self.create_missing = create_missing
+        self.new_teams = {}  # lower name → unsaved Team
+        self.joins = {}  # (team key, person key) → (team, person)
+
+    def new_people(self):
+        return [u for u in self.people.by_key.values() if getattr(u, "is_new", False)]
 
     # -- batch lookups: a fixed number of queries for the whole file --------------------
 
@@ -272,7 +354,7 @@ class _Planner:
 
     def person(self, row, key, name):
         try:
-            return self.people.find(name)
+            return self.people.find(name, invite=self.create_missing)
         except CellError as exc:
             row.fail(key, str(exc))
             return None
@@ -282,7 +364,15 @@ class _Planner:
         team = None
         if p.get("team"):
             team = self.teams.get(p["team"].lower())
-            if team is None:
+            longest = Team._meta.get_field("name").max_length
+            if team is None and self.create_missing and len(p["team"]) > longest:
+                row.fail(
+                    "team",
+                    _("A new team's name has at most %(count)s characters.") % {"count": longest},
+                )
+            elif team is None and self.create_missing:
+                team = self.new_teams.setdefault(p["team"].lower(), Team(name=p["team"]))
+            elif team is None:
                 row.fail("team", _("No team called “%(name)s”.") % {"name": p["team"]})
             elif (
                 team.archived_at is not None
@@ -293,7 +383,7 @@ class _Planner:
                     "team",
                     _("%(team)s is archived: it takes no new operations.") % {"team": team.name},
                 )
-            elif not access.may_import_to(self.user, team.pk):
+            elif team.pk is not None and not access.may_import_to(self.user, team.pk):
                 row.fail(
                     "team",
                     _("You do not manage %(team)s: you cannot import into it.")
@@ -318,8 +408,9 @@ class _Planner:
             )
         if row.errors:
             return
-        key = op.pk if op else (team.pk, p["name"].lower())
-        for clash in (key, (team.pk, p["name"].lower())):
+        named = (team_key(team), p["name"].lower())
+        key = op.pk if op else named
+        for clash in (key, named):
             if clash in seen:
                 row.fail(
                     "name",
@@ -327,8 +418,8 @@ class _Planner:
                     % {"row": seen[clash]},
                 )
                 return
-        seen[key] = seen[(team.pk, p["name"].lower())] = row.number
-        clash = self.by_name.get((team.pk, p["name"].lower()))
+        seen[key] = seen[named] = row.number
+        clash = self.by_name.get(named)
         if clash is not None and clash is not op:
             row.fail(
                 "name",
@@ -342,13 +433,22 @@ class _Planner:
         else:
             self.plan_update(row, team, op)
 
+    def in_team(self, team, person):
+        """Whether the person is in the team, or joins it on import (create_missing)."""
+        if (team.pk, person.pk) in self.members and person.pk is not None:
+            return True
+        if self.create_missing and person.is_active:
+            self.joins[(team_key(team), person_key(person))] = (team, person)
+            return True
+        return False
+
     def people_in_team(self, row, team, names, allowed=()):
         performers = []
         for name in names:
             person = self.person(row, "performers", name)
             if person is None:
                 continue
-            if (team.pk, person.pk) not in self.members and person not in allowed:
+            if person not in allowed and not self.in_team(team, person):
                 row.fail(
                     "performers",
                     _("%(person)s is not in %(team)s.") % {"person": name, "team": team.name},
@@ -362,7 +462,7 @@ class _Planner:
             return None
         if not owner.is_active:
             row.fail("owner", _("%(person)s has left: choose someone else.") % {"person": name})
-        elif (team.pk, owner.pk) not in self.members:
+        elif not self.in_team(team, owner):
             row.fail(
                 "owner",
                 _("%(person)s is not in %(team)s; choose someone from the team.")
@@ -375,7 +475,7 @@ class _Planner:
         row.action = CREATE
         if p.get("owner"):
             owner = self.owner(row, team, p["owner"])
-        elif (team.pk, self.user.pk) in self.members:
+        elif (team.pk, self.user.pk) in self.members and team.pk is not None:
             owner = self.user
         else:
             owner = None
@@ -414,11 +514,12 @@ class _Planner:
             changes["name"] = p["name"]
         if team.pk != op.team_id:
             changes["team"] = team
+        owner_stays = team.pk == op.team_id or self.in_team(team, op.owner)
         if "owner" in p and p["owner"]:
             owner = self.owner_for_update(row, team, op, p["owner"])
             if owner is not None and owner.pk != op.owner_id:
                 changes["owner"] = owner
-        elif "team" in changes and (team.pk, op.owner_id) not in self.members:
+        elif not owner_stays:
             row.fail(
                 "owner",
                 _("%(person)s is not in %(team)s; choose someone from the team.")

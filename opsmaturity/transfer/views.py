@@ -57,12 +57,16 @@ def import_start(request):
         form.errors["file"] = form.error_class([too_large_message()])
         recent = ImportRecord.objects.none()
         return render(request, "transfer/start.html", {"form": form, "recent": recent}, status=413)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             record = importing.store_upload(
-                request.user, upload.name, upload.read(), translation.get_language()
+                request.user,
+                upload.name,
+                upload.read(),
+                translation.get_language(),
+                create_missing=form.cleaned_data.get("create_missing", False),
             )
         except FileRefused as exc:
             form.add_error("file", str(exc))
@@ -100,7 +104,22 @@ def _preview_context(request, record):
             {"row": n, "column": BY_KEY[k].header(), "message": m} for n, k, m in plan.errors
         ][:1000],
         "columns": [BY_KEY[k].header() for k in plan.keys],
+        "missing": _missing(plan),
         "confirm": ConfirmForm(initial={"fingerprint": plan.fingerprint()}),
+    }
+
+
+def _missing(plan):
+    """What confirming makes besides the operations (create_missing), for the preview."""
+    if not plan.creates_missing:
+        return None
+    joins = {}
+    for team, person in plan.new_members:
+        joins.setdefault(team.name, []).append(person.email or person.username)
+    return {
+        "teams": sorted(t.name for t in plan.new_teams),
+        "people": sorted(p.email for p in plan.new_people),
+        "joins": sorted((name, sorted(people)) for name, people in joins.items()),
     }
 
 

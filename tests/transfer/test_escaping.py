@@ -45,3 +45,14 @@ def test_an_imported_file_name_is_escaped_in_the_history_and_the_list(client, pe
         page = client.get(url).content.decode()
         assert "<img src=x" not in page, url
         assert "&lt;img src=x onerror=alert(1)&gt;.csv" in page, url
+
+
+def test_what_an_import_would_make_is_shown_escaped(client, people, staff):
+    client.force_login(staff)
+    rows = [row("Fraud", team=SCRIPT, owner="ann", performers="")]
+    upload = SimpleUploadedFile("ops.csv", csv_bytes(rows))
+    client.post(reverse("transfer:import"), {"file": upload, "create_missing": "on"})
+    record = ImportRecord.objects.get()
+    page = client.get(reverse("transfer:preview", args=[record.token])).content.decode()
+    assert SCRIPT not in page
+    assert f"A new team: {SCRIPT}".replace("<", "&lt;").replace(">", "&gt;") in page

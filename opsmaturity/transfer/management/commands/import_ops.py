@@ -20,8 +20,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as", dest="username", help="import as this person (default: a superuser)"
         )
+        parser.add_argument(
+            "--create-missing",
+            action="store_true",
+            help="staff only: make the teams and accounts the file names and nobody has",
+        )
 
-    def handle(self, *args, file, dry_run, username, **options):
+    def handle(self, *args, file, dry_run, username, create_missing=False, **options):
         user = self.importer(username)
         path = Path(file)
         try:
@@ -30,7 +35,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"{path}: {exc.strerror}") from None
         try:
-            record = importing.store_upload(user, path.name, data)
+            record = importing.store_upload(user, path.name, data, create_missing=create_missing)
             plan = importing.preview(record, user)
         except FileRefused as exc:
             raise CommandError(str(exc)) from None
@@ -43,6 +48,14 @@ class Command(BaseCommand):
         self.stdout.write(summary.format(**counts))
         if plan.unknown:
             self.stdout.write("Columns ignored: " + ", ".join(plan.unknown))
+        if create_missing and not record.create_missing:
+            raise CommandError("--create-missing is for staff: import --as a staff member")
+        for team in plan.new_teams:
+            self.stdout.write(f"New team: {team.name}")
+        for person in plan.new_people:
+            self.stdout.write(f"New account: {person.email}")
+        for team, person in plan.new_members:
+            self.stdout.write(f"Joins {team.name}: {person.email or person.username}")
         if dry_run:
             record.delete()  # a dry run leaves no trace
             if plan.errors:
