@@ -315,7 +315,8 @@ def lag():
 
 def run(env_name):
     command = json.loads(os.environ[env_name])
-    subprocess.run(command, check=True, capture_output=True, timeout=90)
+    # From a folder the postgres user may enter (the clone may be root's own).
+    subprocess.run(command, check=True, capture_output=True, timeout=90, cwd="/")
 
 
 def fallback():

@@ -113,7 +113,9 @@ class Clusters:
 
     def pg_ctl(self, action, which):
         command = self.server_command(action, which)
-        done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=90, check=False, cwd=self.root
+        )
         if done.returncode:
             log = self.root / f"{which}.log"
             tail = log.read_text()[-2000:] if log.exists() else ""
