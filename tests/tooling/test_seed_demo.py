@@ -200,6 +200,23 @@ def test_reruns_add_more_without_collisions():
     assert Operation.objects.filter(name="KYC checks").count() == 1
 
 
+def test_the_app_goes_on_saving_after_a_seed_written_with_copy(member):
+    """On PostgreSQL the seed draws the operations' ids from their sequence and COPYs
+    the rows: the app's own saves that follow take the next ids, none collides."""
+    from tests.operations.factories import OperationFactory, TransitionFactory
+
+    seed("--ops", "50", "--teams", "2")
+    highest = Operation.objects.order_by("-pk").values_list("pk", flat=True).first()
+    operation = OperationFactory(owner=member)
+    assert operation.pk > highest
+    TransitionFactory(operation=operation)
+    operation.performers.add(member)
+    PurposeReview.objects.create(
+        operation=operation, by=member, reason="Still needed.", monthly_cost=1, monthly_value=2
+    )
+    assert Operation.objects.filter(team__name__startswith="Team 00").count() == 50
+
+
 def test_teams_needs_ops():
     with pytest.raises(CommandError):
         seed("--teams", "5")

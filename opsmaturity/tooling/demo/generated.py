@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils.text import slugify
 
-from opsmaturity.maturity.moves import MoveKind, classify_move
+from opsmaturity.maturity.moves import MoveKind
 from opsmaturity.operations.models import Operation, PhaseTransition, PurposeReview
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Membership, Role, Team
@@ -44,6 +44,7 @@ from .writer import (
     Step,
     chunks,
     existing_users,
+    move_between,
     round_yen,
     shared_password_hash,
     write_operations,
@@ -164,7 +165,7 @@ def _generated_plan(rng, calendar, team_id, name, kind, people):
         if previous is None:
             note, by = CREATED_NOTE, owner
         else:
-            move = classify_move(previous, phase)
+            move = move_between(previous, phase)
             note = _note(rng, move)
             forward = move.kind == MoveKind.FORWARD
             by = owner if forward and rng.random() < 0.7 else manager
