@@ -13,6 +13,7 @@ them.
 import re
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_int, env_str
 
@@ -47,12 +48,42 @@ def set_statement_timeout(database, seconds):
 
 
 def databases_from_env(default_url):
-    """DATABASES from DATABASE_URL and the DATABASE_* bounds (README, "Configuration")."""
-    return {
+    """DATABASES from DATABASE_URL and the DATABASE_* bounds (README, "Configuration").
+
+    With DATABASE_REPLICA_URL, a second entry, ``replica``: a PostgreSQL streaming
+    replica of the first that pages read from (core/replica.py). Its connect
+    timeout is short (DATABASE_REPLICA_CONNECT_TIMEOUT, 2 s): a replica that does
+    not answer sends the reads to the primary, it does not hold the page. In the
+    test runner it mirrors the primary (no test database is made on a replica).
+    """
+    conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
+    statement_timeout = env_int("DATABASE_STATEMENT_TIMEOUT", 30, minimum=0)
+    databases = {
         "default": database_from_url(
             env_str("DATABASE_URL") or default_url,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+            conn_max_age=conn_max_age,
             connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=MIN_CONNECT_TIMEOUT),
-            statement_timeout=env_int("DATABASE_STATEMENT_TIMEOUT", 30, minimum=0),
+            statement_timeout=statement_timeout,
         )
     }
+    replica_url = env_str("DATABASE_REPLICA_URL").strip()
+    if replica_url:
+        replica = database_from_url(
+            replica_url,
+            conn_max_age=conn_max_age,
+            connect_timeout=env_int(
+                "DATABASE_REPLICA_CONNECT_TIMEOUT", MIN_CONNECT_TIMEOUT, minimum=MIN_CONNECT_TIMEOUT
+            ),
+            statement_timeout=statement_timeout,
+        )
+        if POSTGRESQL != databases["default"]["ENGINE"] or POSTGRESQL != replica["ENGINE"]:
+            raise ImproperlyConfigured(
+                "DATABASE_REPLICA_URL is for a PostgreSQL streaming replica of the "
+                "PostgreSQL database of DATABASE_URL (postgres://…): both must be PostgreSQL"
+            )
+        # A persistent connection to a replica that has gone is found out at the
+        # request's first query, not half-way through it.
+        replica["CONN_HEALTH_CHECKS"] = conn_max_age > 0
+        replica["TEST"] = {"MIRROR": "default"}
+        databases["replica"] = replica
+    return databases

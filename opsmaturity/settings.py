@@ -146,6 +146,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Covering indexes (INCLUDE) are for PostgreSQL's index-only scans at 100,000
     # operations; SQLite builds the same indexes without the extra columns.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+# With DATABASE_REPLICA_URL, pages read from a streaming replica and write to the
+# primary (core/replica.py; README, "Scaling out"). Off otherwise: no router at all.
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 5, minimum=0)
+DATABASE_REPLICA_MAX_LAG = env_float("DATABASE_REPLICA_MAX_LAG", 3.0, minimum=0)
+DATABASE_REPLICA_CHECK_SECONDS = env_float("DATABASE_REPLICA_CHECK_SECONDS", 2.0, minimum=0)
+DATABASE_REPLICA_RETRY_SECONDS = env_int("DATABASE_REPLICA_RETRY_SECONDS", 30, minimum=1)
+DATABASE_ROUTERS = []
+if "replica" in DATABASES:
+    if DATABASE_REPLICA_PIN_SECONDS < DATABASE_REPLICA_MAX_LAG + DATABASE_REPLICA_CHECK_SECONDS:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_PIN_SECONDS must be at least DATABASE_REPLICA_MAX_LAG + "
+            "DATABASE_REPLICA_CHECK_SECONDS, or a person who saved could be shown the page "
+            "from before their save"
+        )
+    DATABASE_ROUTERS = ["opsmaturity.core.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+        "opsmaturity.core.replica.ReplicaMiddleware",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

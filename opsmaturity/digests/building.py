@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from opsmaturity.campaigns.digest import campaign_part
+from opsmaturity.core.replica import reads_from_replica
 from opsmaturity.dashboard import metrics
 from opsmaturity.lib.clock import today
 from opsmaturity.lib.formatting import listing
@@ -442,17 +443,21 @@ def team_summary(user, now):
 
 
 def build_digest(user, period, now=None):
-    """Everything one user's digest says for one period. About ten queries, whatever the data."""
+    """Everything one user's digest says for one period. About ten queries, whatever the data.
+
+    Read from the replica when there is one (core/replica.py): a digest is a report.
+    """
     now = now or timezone.now()
     on = today()
-    return Digest(
-        user=user,
-        period=period,
-        as_of=now,
-        sections=own_sections(user, on),
-        teams=team_summary(user, now),
-        mine_url=list_link(scope="me"),
-        learning=list(learning_plans_for(user)[:LEARNING_LIMIT]),
-        skills_url=absolute(reverse("organization:my_skills")),
-        campaigns=campaign_part(user, on),
-    )
+    with reads_from_replica():
+        return Digest(
+            user=user,
+            period=period,
+            as_of=now,
+            sections=own_sections(user, on),
+            teams=team_summary(user, now),
+            mine_url=list_link(scope="me"),
+            learning=list(learning_plans_for(user)[:LEARNING_LIMIT]),
+            skills_url=absolute(reverse("organization:my_skills")),
+            campaigns=campaign_part(user, on),
+        )

@@ -39,6 +39,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from opsmaturity.accounts.models import language_of
+from opsmaturity.core.replica import reads_from_replica
 from opsmaturity.lib import emails
 from opsmaturity.lib.people import display_name
 from opsmaturity.lib.urls import absolute, site_url
@@ -130,7 +131,8 @@ def render_digest(user, subscription, now=None, period=None, connection=None):
     """
     now = now or timezone.now()
     period = period or current_period(subscription, now)
-    with translation.override(language_of(user)):
+    # Built and rendered from the replica when there is one (core/replica.py).
+    with reads_from_replica(), translation.override(language_of(user)):
         digest = build_digest(user, period, now)
         with timezone.override(subscription.zone):
             context = email_context(digest, subscription)

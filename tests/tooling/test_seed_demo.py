@@ -20,6 +20,7 @@ from opsmaturity.operations.models import (
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Membership, Role, Team
 from opsmaturity.tooling import demo
+from tests.conftest import requires_postgres
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -198,6 +199,65 @@ def test_reruns_add_more_without_collisions():
     assert max(names.values()) == 1
     # The fixed demo is still there once.
     assert Operation.objects.filter(name="KYC checks").count() == 1
+
+
+def test_the_app_goes_on_saving_after_a_seed_written_with_copy(member):
+    """On PostgreSQL the seed draws the operations' ids from their sequence and COPYs
+    the rows: the app's own saves that follow take the next ids, none collides."""
+    from tests.operations.factories import OperationFactory, TransitionFactory
+
+    seed("--ops", "50", "--teams", "2")
+    highest = Operation.objects.order_by("-pk").values_list("pk", flat=True).first()
+    operation = OperationFactory(owner=member)
+    assert operation.pk > highest
+    TransitionFactory(operation=operation)
+    operation.performers.add(member)
+    PurposeReview.objects.create(
+        operation=operation, by=member, reason="Still needed.", monthly_cost=1, monthly_value=2
+    )
+    assert Operation.objects.filter(team__name__startswith="Team 00").count() == 50
+
+
+def _schema():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'operations\\_%%' "
+            "UNION ALL SELECT pg_get_constraintdef(oid) || conname FROM pg_constraint "
+            "WHERE conrelid::regclass::text LIKE 'operations\\_%%'"
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+@requires_postgres
+def test_a_large_load_into_small_tables_drops_indexes_and_keys_and_makes_them_again(
+    monkeypatch,
+):
+    from opsmaturity.tooling.demo import generated
+
+    before = _schema()
+    monkeypatch.setattr(generated, "BULK_LOAD_MIN", 100)
+    seed("--ops", "400", "--teams", "4")
+    assert _schema() == before
+    assert_histories_hold(list(Operation.objects.filter(team__name__startswith="Team 00")))
+
+
+@requires_postgres
+def test_a_row_a_key_refuses_rolls_the_whole_bulk_load_back():
+    from django.db import IntegrityError
+
+    from opsmaturity.tooling.demo.writer import TRANSITION_COLUMNS, bulk_load, copy_rows
+
+    seed()
+    before, operations = _schema(), Operation.objects.count()
+    team_id = Team.objects.values_list("pk", flat=True).first()
+    orphan = (10**9, team_id, "", Phase.LAUNCH, None, timezone.now(), None, "", 1, 1)
+    with pytest.raises(IntegrityError), bulk_load([Operation, PhaseTransition]):
+        copy_rows(PhaseTransition, TRANSITION_COLUMNS, [orphan])
+    assert _schema() == before
+    assert Operation.objects.count() == operations
+    assert not PhaseTransition.objects.filter(operation_id=10**9).exists()
 
 
 def test_teams_needs_ops():

@@ -14,6 +14,9 @@ SNAPSHOT_RUNS = 5
 
 SEED_TIMEOUT = 240
 CHILD_TIMEOUT = 420
+# Beyond 100,000 operations the seed and the jobs get longer limits, in step with
+# the size: a second per thousand operations (1,000 s for the seed of a million).
+SECONDS_PER_THOUSAND = 1.0
 SETTLE_SECONDS = 30  # at most, waiting for the load average to come down before a size
 # A spreadsheet of this many rows is previewed and imported at the size IMPORT_AT
 # (issue 14: the preview within about 10 s, the import within about 20 s).

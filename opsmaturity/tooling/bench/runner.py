@@ -20,6 +20,7 @@ from .constants import (
     MANAGED_TEAMS,
     SCAN_FIRST_RUNS,
     SCAN_SECOND_RUNS,
+    SECONDS_PER_THOUSAND,
     SEED_TIMEOUT,
     SETTLE_SECONDS,
     SIZES,
@@ -53,6 +54,7 @@ class Bench:
         self.results_dir = self.base_dir / "var" / "bench"
         self.db = settings.DATABASES["default"]
         self.started = time.monotonic()
+        self.ops = 0
 
     def say(self, message):
         elapsed = time.monotonic() - self.started
@@ -113,6 +115,7 @@ class Bench:
     # --- one size ----------------------------------------------------------------------
 
     def measure_size(self, ops, teams):
+        self.ops = ops  # the children's time limits grow with it
         self.settle()
         size = {"operations": ops, "teams": teams, "load_before": load_average()}
         self.say(f"--- {ops:,} operations over {teams} teams: fresh database")
@@ -185,7 +188,7 @@ class Bench:
             cwd=self.base_dir,
             capture_output=True,
             text=True,
-            timeout=SEED_TIMEOUT,
+            timeout=max(SEED_TIMEOUT, ops / 1000 * SECONDS_PER_THOUSAND),
             check=False,
         )
         seconds = time.monotonic() - started
@@ -221,7 +224,7 @@ class Bench:
             cwd=self.base_dir,
             capture_output=True,
             text=True,
-            timeout=CHILD_TIMEOUT,
+            timeout=max(CHILD_TIMEOUT, self.ops / 1000 * SECONDS_PER_THOUSAND),
             check=False,
         )
         if done.returncode or not path.exists():

@@ -246,9 +246,9 @@ def seed_fixed(seed=2024, logins=True):
                 plans.append(plan)
         operations, transitions = write_operations(plans)
         rows = []
-        for op, op_checks in zip(operations, checks, strict=True):
+        for operation_id, op_checks in zip(operations, checks, strict=True):
             for check in op_checks:
-                check.operation_id = op.pk
+                check.operation_id = operation_id
                 rows.append(check)
         CriterionCheck.objects.bulk_create(rows)
         # The future ops team: roles, skills, levels and learning plans of these teams.

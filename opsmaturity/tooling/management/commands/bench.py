@@ -3,7 +3,7 @@
 import argparse
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from opsmaturity.tooling.bench import constants, runner
 from opsmaturity.tooling.bench.children import run_child
@@ -47,9 +47,18 @@ class Command(BaseCommand):
             run_child(child, child_out)
             return
         signal.signal(signal.SIGTERM, _stop)
-        parsed = tuple(
-            (int(ops), int(teams)) for ops, teams in (item.split(":") for item in sizes.split(","))
-        )
+        try:
+            parsed = tuple(
+                (int(ops), int(teams))
+                for ops, teams in (item.split(":") for item in sizes.split(","))
+            )
+        except ValueError:
+            raise CommandError(
+                f"--sizes (BENCH_SIZES) is operations:teams, comma-separated, "
+                f"such as 1000:20,100000:200; not {sizes!r}"
+            ) from None
+        if not parsed or any(ops < 1 or teams < 1 for ops, teams in parsed):
+            raise CommandError("--sizes (BENCH_SIZES): every size needs operations and teams ≥ 1")
         runner.Bench(
             self.stdout, sizes=parsed, load_seconds=load_seconds, settle_seconds=settle_seconds
         ).run()
