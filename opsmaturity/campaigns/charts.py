@@ -39,7 +39,9 @@ def burn_up(points, deadline=None, key="m"):
     left = max(c.text_width(t, c.TICK_SIZE) for t in tick_texts) + 12
     now = points[-1]
     done_label, total_label = _("done"), _("in scope")
-    end_texts = [f"{total_label} {grouped(now['total'])}", f"{done_label} {grouped(now['done'])}"]
+    end_texts = c.end_label_texts(
+        [(total_label, grouped(now["total"])), (done_label, grouped(now["done"]))], width
+    )
     right = width - max(c.text_width(t) for t in end_texts) - 12
     first, last = points[0]["date"], points[-1]["date"]
     end = max(last, deadline) if deadline else last
@@ -107,9 +109,9 @@ def burn_up(points, deadline=None, key="m"):
     if marks_deadline:
         chart["deadline_x"] = x_of(deadline)
         chart["deadline"] = deadline
-        mark = c.Label(_("deadline"), chart["deadline_x"], top - 14, c.TICK_SIZE, "middle", "tick")
-        half = mark.width / 2
-        mark.x = round(min(max(mark.x, half), width - half), 1)
+        text = c.fit(_("deadline"), width, c.TICK_SIZE)
+        mark = c.Label(text, chart["deadline_x"], top - 14, c.TICK_SIZE, "middle", "tick")
+        mark.x = c.clamp(mark.x, mark.width / 2, width - mark.width / 2)
         chart["deadline_label"] = mark
         labels.append(mark)
     chart["labels"] = labels

@@ -12,16 +12,6 @@ from opsmaturity.operations.phases import ORDER
 DASHBOARD_VARIANTS = ("s", "m")
 BAR_HEIGHT, ROW_GAP = 20, 12
 PLOT_HEIGHT = 180
-ELLIPSIS = "…"
-
-
-def _fit(text, width, size=c.LABEL_SIZE):
-    """The text, cut with an ellipsis where it is wider than ``width``."""
-    if c.text_width(text, size) <= width:
-        return text
-    while text and c.text_width(text + ELLIPSIS, size) > width:
-        text = text[:-1]
-    return text + ELLIPSIS
 
 
 def funnel_variants(stages):
@@ -45,7 +35,11 @@ def funnel_bars(stages, key="m"):
         for line in lines:
             labels.append(
                 c.Label(
-                    _fit(line, width), width / 2, y + c.LABEL_SIZE, anchor="middle", cls="bar-label"
+                    c.fit(line, width),
+                    width / 2,
+                    y + c.LABEL_SIZE,
+                    anchor="middle",
+                    cls="bar-label",
                 )
             )
             y += c.line_height()
@@ -94,7 +88,7 @@ def trend_lines(points, key="m"):
     tick_texts = [grouped(t) for t in ticks]
     left = max(c.text_width(t, c.TICK_SIZE) for t in tick_texts) + 12
     last = points[-1]["counts"]
-    end_texts = [f"{phase.label} {grouped(last[phase])}" for phase in ORDER]
+    end_texts = c.end_label_texts([(phase.label, grouped(last[phase])) for phase in ORDER], width)
     right = width - max(c.text_width(t) for t in end_texts) - 12
     top = 12
     baseline = top + PLOT_HEIGHT

@@ -25,6 +25,9 @@ TICK_SIZE = 14  # axis ticks
 VARIANTS = {"s": 340, "m": 520, "l": 880}
 # A touch target's least width (CSS px at the variant's own size).
 MIN_BAND = 12
+# The most of a line chart's width its end labels may take.
+END_LABELS = 0.42
+ELLIPSIS = "…"
 
 _NARROW = set(" ,.:;'!|()[]ijlft·")
 _WIDE = set("mwMW@%")
@@ -54,6 +57,23 @@ def text_width(text, size=LABEL_SIZE):
     return sum(char_width(ch) for ch in str(text)) * size
 
 
+def fit(text, width, size=LABEL_SIZE):
+    """The text, cut with an ellipsis where it is wider than ``width``: the whole text
+    stays in the chart's accessible names and its table."""
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + ELLIPSIS, size) > width:
+        text = text[:-1]
+    return text + ELLIPSIS
+
+
+def end_label_texts(pairs, width):
+    """ "name value" for the end of each line, the names cut so that the labels take at
+    most ``END_LABELS`` of the chart's width (values are never cut)."""
+    room = END_LABELS * width
+    return [fit(name, room - text_width(" " + value)) + " " + value for name, value in pairs]
+
+
 def line_height(size=LABEL_SIZE):
     return size * 1.3
 
@@ -78,6 +98,12 @@ class Label:
         """(left, top, right, bottom) as drawn, ascenders and descenders included."""
         left = self.x - {"start": 0, "middle": self.width / 2, "end": self.width}[self.anchor]
         return (left, self.y - 0.92 * self.size, left + self.width, self.y + 0.26 * self.size)
+
+
+def clamp(x, low, high):
+    """``x`` kept within [low, high], rounded to a tenth inside them."""
+    low, high = math.ceil(low * 10) / 10, math.floor(high * 10) / 10
+    return round(min(max(x, low), high), 1) if low <= high else round((low + high) / 2, 1)
 
 
 def overlaps(a, b):
@@ -160,7 +186,7 @@ def x_tick_labels(positions, texts, left_edge, right_edge, gap=12):
         for i in range(n - 1, -1, -step):
             label = Label(texts[i], positions[i], 0, TICK_SIZE, "middle", "tick")
             half = label.width / 2
-            label.x = round(min(max(label.x, left_edge + half), right_edge - half), 1)
+            label.x = clamp(label.x, left_edge + half, right_edge - half)
             labels.append(label)
         labels.reverse()
         if all(a.box[2] + gap <= b.box[0] for a, b in zip(labels, labels[1:], strict=False)):
@@ -190,6 +216,9 @@ def readout_box(x, lines, top, width, swatches=(), size=LABEL_SIZE, pad=8):
     its top at ``top``: ``{"x", "y", "w", "h", "labels", "swatches"}``. The first line
     is the day; ``swatches`` are the classes of the colour dots before the others."""
     indent = 14 if swatches else 0
+    lines = [
+        fit(line, width - 2 * pad - (indent if n else 0), size) for n, line in enumerate(lines)
+    ]
     w = max(text_width(line, size) + (indent if n else 0) for n, line in enumerate(lines)) + 2 * pad
     h = len(lines) * line_height(size) + pad
     bx = x + 10 if x + 10 + w <= width else max(x - 10 - w, 0)
