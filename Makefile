@@ -13,7 +13,7 @@ RUN_ENV := DEBUG=$${DEBUG:-true}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-never-used-in-production-0123456789} \
 	OPS_VAR_DIR=$${OPS_VAR_DIR:-$(CURDIR)/var/test}
 
-.PHONY: run test install lint format migrate demo bench bench-large clean
+.PHONY: run test install lint format migrate demo bench bench-large clean lighthouse
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -73,3 +73,14 @@ bench: $(STAMP)
 ## teams (the seed of a million takes minutes of its own: allow about an hour)
 bench-large:
 	$(MAKE) bench BENCH_SIZES=1000:20,100000:200,1000000:2000 BENCH_TIMEOUT=3600
+
+## make lighthouse: Lighthouse (phone profile) on the dashboard, list, detail, form, move page
+## and team plan, as the demo manager with DEBUG off; prints the scores (a few minutes;
+## LIGHTHOUSE_ARGS="--lang ja" or "--only dashboard")
+LIGHTHOUSE := var/npm/node_modules/.bin/lighthouse
+
+$(LIGHTHOUSE):
+	npm install --silent --no-audit --no-fund --prefix var/npm lighthouse
+
+lighthouse: $(STAMP) $(LIGHTHOUSE)
+	$(BIN)/python -m opsmaturity.tooling.lighthouse $(LIGHTHOUSE_ARGS)

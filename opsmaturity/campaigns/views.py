@@ -103,7 +103,7 @@ def campaign_create(request):
 
 def _detail_page(request, campaign, status=200, form=None):
     context = {"campaign": campaign, **pages.detail(campaign)}
-    context["chart"] = charts.burn_up(context["points"], campaign.deadline)
+    context["chart"] = charts.burn_up_variants(context["points"], campaign.deadline)
     context["can_manage"] = access.can_manage_campaign(request.user, campaign)
     context["close_form"] = CloseForm()
     context["add_form"] = form if isinstance(form, AddOperationForm) else AddOperationForm()

@@ -59,7 +59,7 @@ def dashboard(request):
         "period": period,
         "periods": [(key, label) for key, (_days, label) in metrics.PERIODS.items()],
         "stages": stages,
-        "funnel_chart": charts.funnel_bars(stages),
+        "funnel_chart": charts.funnel_variants(stages),
         "total_ops": sum(s["count"] for s in stages if s["phase"] != "retire"),
         "counts": counts,
         "tiles": [(rule, counts[rule.kind]) for rule in rules.DASHBOARD_ORDER],
@@ -76,7 +76,7 @@ def dashboard(request):
         "rollup": rollup,
         "rollup_hidden": rollup_hidden,
         "trend": trend,
-        "trend_chart": charts.trend_lines(trend["points"]),
+        "trend_chart": charts.trend_variants(trend["points"]),
         "moves": metrics.latest_moves(scope),
     }
     context["launch_sentence"] = launch_sentence(context["launch_forecast"])
