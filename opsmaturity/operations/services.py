@@ -23,6 +23,7 @@ from .models import (
     PhaseCriterion,
     PhaseTransition,
     PurposeReview,
+    TransitionKind,
     name_taken,
 )
 from .phases import Phase
@@ -80,14 +81,15 @@ def _saved_unless_name_taken(operation):
         raise ValidationError({"name": name_taken(operation.team, operation.name)}) from None
 
 
-def recorded_note(phase, since, imported=False):
-    """The first line of the history of an operation recorded as it already is."""
-    if not imported and phase == Phase.LAUNCH and (since is None or since >= today()):
-        return _("Recorded")
-    values = {"phase": Phase(phase).label, "date": (since or today()).isoformat()}
+def recorded_kind(phase, since, imported=False):
+    """What the first line of the history of a new operation records: created new in
+    launch, or recorded as already in its phase since a day (worded when shown, in the
+    reader's language: PhaseTransition.summary)."""
     if imported:
-        return _("Recorded on import as already in %(phase)s since %(date)s") % values
-    return _("Recorded as already in %(phase)s since %(date)s") % values
+        return TransitionKind.IMPORTED
+    if phase == Phase.LAUNCH and (since is None or since >= today()):
+        return TransitionKind.CREATED
+    return TransitionKind.RECORDED
 
 
 def since_error(since, launched_at):
@@ -135,7 +137,7 @@ def _first_transition(operation, by, since, imported):
         to_phase=operation.phase,
         by=by,
         at=operation.phase_entered_at,
-        note=recorded_note(operation.phase, since, imported),
+        kind=recorded_kind(operation.phase, since, imported),
         monthly_cost=operation.monthly_cost,
         monthly_value=operation.monthly_value,
     )
@@ -146,7 +148,8 @@ def create_operation(*, by, performers=(), since=None, imported=False, refresh=T
 
     ``since``, a local day, is when an operation that already runs in the real world
     entered its phase (``phase`` among the fields, launch by default): its history
-    then begins with one transition "recorded as already in <phase> since <day>".
+    then begins with one transition "recorded as already in <phase> since <day>"
+    (its kind, worded when shown: the phase entered and the day are the transition's own).
     ``refresh=False`` leaves the flags to the caller, who refreshes a whole batch at once.
     """
     operation = _new_operation(fields, since)

@@ -17,7 +17,12 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from opsmaturity.maturity.moves import classify_move
-from opsmaturity.operations.models import Operation, PhaseTransition, PurposeReview
+from opsmaturity.operations.models import (
+    Operation,
+    PhaseTransition,
+    PurposeReview,
+    TransitionKind,
+)
 from opsmaturity.operations.phases import Phase
 
 BATCH_SIZE = 5000
@@ -26,6 +31,7 @@ IN_CHUNK = 900
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo people other than the three logins below
 EMAIL_DOMAIN = "example.com"
 WIKI = "https://wiki.example.com/ops"
+# The first step's note in a plan: written as the creation (worded when shown), no note.
 CREATED_NOTE = "Recorded"
 
 L, S, A, C, R = (
@@ -138,6 +144,8 @@ def write_operations(plans):
         cost = cost_in[L]
         previous, entered = "", None
         for step in p.steps:
+            first = previous == ""
+            note = "" if first and step.note == CREATED_NOTE else step.note
             # The money as it stood when the move was made, as move_phase records it.
             transitions.append(
                 PhaseTransition(
@@ -148,7 +156,8 @@ def write_operations(plans):
                     by_id=step.by_id,
                     at=step.at,
                     from_phase_entered_at=entered,
-                    note=step.note,
+                    kind=TransitionKind.CREATED if first else TransitionKind.MOVE,
+                    note=note,
                     monthly_cost=value_of(cost),
                     monthly_value=value,
                 )
