@@ -332,12 +332,36 @@ class PhaseTransition(AppendOnly, models.Model):
         return gettext("Recorded as already in %(phase)s since %(date)s") % values
 
 
+class CriterionKey(models.TextChoices):
+    """The exit criteria the operation's own data answers: a criterion with one of these
+    keys is met when the data says so (operations.criteria, where each is defined), and
+    is never ticked by hand."""
+
+    PURPOSE = "purpose_written", _("a purpose is written")
+    OWNER = "owner_named", _("its owner is named and has not left")
+    VOLUME = "volume_measured", _("its monthly volume is entered")
+    RUNBOOK = "runbook_linked", _("a runbook URL is given")
+    PERFORMERS = "performers_enough", _("enough performers are listed")
+    COST_VALUE = "cost_value_measured", _("its monthly cost and value are entered")
+    REVIEWED = "purpose_reviewed", _("its purpose was reviewed and its value covers its cost")
+
+
 class PhaseCriterion(models.Model):
     """An exit criterion of a phase, shown as a checklist item when moving on."""
 
     phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices)
     label = models.CharField(_("label"), max_length=200)
     help_text = models.TextField(_("explanation"), blank=True)
+    key = models.CharField(
+        _("answered by the data"),
+        max_length=32,
+        choices=CriterionKey.choices,
+        blank=True,
+        help_text=_(
+            "When set, the operation's own data answers this criterion, and nobody ticks it "
+            "by hand. Leave empty for a criterion that people tick."
+        ),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive criteria are no longer asked for.")
@@ -348,11 +372,22 @@ class PhaseCriterion(models.Model):
         verbose_name = _("exit criterion")
         verbose_name_plural = _("exit criteria")
         constraints = [
-            models.UniqueConstraint(fields=["phase", "label"], name="criterion_unique_in_phase")
+            models.UniqueConstraint(fields=["phase", "label"], name="criterion_unique_in_phase"),
+            models.UniqueConstraint(
+                fields=["phase", "key"],
+                condition=~Q(key=""),
+                name="criterion_key_unique_in_phase",
+                violation_error_message=_("This phase already has a criterion with this answer."),
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_phase_display()}: {self.label}"
+
+    @property
+    def from_data(self):
+        """Whether the operation's data answers it (else people tick it)."""
+        return bool(self.key)
 
 
 class CriterionCheckQuerySet(models.QuerySet):
