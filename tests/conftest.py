@@ -50,7 +50,7 @@ def dead_broker():
 
 @pytest.fixture(autouse=True)
 def _default_exit_criteria(request):
-    """Put back the exit criteria that ship as data in a migration.
+    """Put back the exit criteria that ship as data in migrations (and their keys).
 
     A transactional test (browser, worker) empties every table when it ends,
     migration data included; the tests after it expect the defaults.
@@ -64,10 +64,12 @@ def _default_exit_criteria(request):
     from opsmaturity.operations.models import PhaseCriterion
 
     if not PhaseCriterion.objects.exists():
-        migration = importlib.import_module(
-            "opsmaturity.operations.migrations.0002_default_criteria"
-        )
-        migration.add_defaults(apps, None)
+        for name, step in (
+            ("0002_default_criteria", "add_defaults"),
+            ("0014_link_default_criteria", "link"),
+        ):
+            migration = importlib.import_module(f"opsmaturity.operations.migrations.{name}")
+            getattr(migration, step)(apps, None)
 
 
 # --- the people of most tests, defined once ------------------------------------------

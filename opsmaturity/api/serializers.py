@@ -144,7 +144,7 @@ class TransitionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PhaseTransition
-        fields = ["id", "from_phase", "to_phase", "by", "at", "note", "monthly_cost"]
+        fields = ["id", "from_phase", "to_phase", "kind", "by", "at", "note", "monthly_cost"]
         read_only_fields = fields
 
 

@@ -28,7 +28,7 @@ class TransitionInline(ReadOnly, ManagerReadOnly, OpsTabularInline):
 
     model = PhaseTransition
     extra = 0
-    fields = ["at", "from_phase", "to_phase", "by", "note", "monthly_cost", "monthly_value"]
+    fields = ["at", "from_phase", "to_phase", "kind", "by", "note", "monthly_cost", "monthly_value"]
     readonly_fields = fields
     ordering = ["-at", "-id"]
     verbose_name_plural = _("history")
@@ -218,7 +218,7 @@ class OperationAdmin(ManagerReadOnly, OpsModelAdmin):
 class PhaseTransitionAdmin(ReadOnly, ManagerReadOnly, OpsModelAdmin):
     team_field = "operation__team"
 
-    list_display = ["operation", "from_phase", "to_phase", "by", "at", "note"]
+    list_display = ["operation", "from_phase", "to_phase", "kind", "by", "at", "note"]
     list_filter = ["to_phase", "from_phase", "operation__team"]
     search_fields = ["operation__name", "note"]
     list_select_related = ["operation", "by"]
@@ -230,9 +230,9 @@ class PhaseTransitionAdmin(ReadOnly, ManagerReadOnly, OpsModelAdmin):
 
 @admin.register(PhaseCriterion)
 class PhaseCriterionAdmin(ManagerReadOnly, OpsModelAdmin):
-    list_display = ["label", "phase", "position", "is_active"]
+    list_display = ["label", "phase", "key", "position", "is_active"]
     list_editable = ["position", "is_active"]
-    list_filter = ["phase", "is_active"]
+    list_filter = ["phase", "is_active", "key"]
     search_fields = ["label", "help_text"]
     ordering = ["phase", "position"]
 

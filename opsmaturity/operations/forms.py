@@ -12,7 +12,7 @@ from opsmaturity.lib.formatting import lazy_percent, listing
 from opsmaturity.lib.forms import SafeForm, SafeModelForm
 from opsmaturity.lib.people import PeopleChoiceField, PersonChoiceField, display_name
 from opsmaturity.lib.text import same_name
-from opsmaturity.lib.widgets import QuickSelect
+from opsmaturity.lib.widgets import PeoplePicker, QuickSelect
 from opsmaturity.maturity.models import FlagKind
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
@@ -60,7 +60,8 @@ class OperationForm(SafeModelForm):
         required=False,
         label=_("Performers"),
         help_text=_("Everyone who can run it today. Fewer than two past launch is a risk."),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=PeoplePicker,
+        template_name="forms/people_field.html",
     )
     runbook_url = forms.URLField(
         label=_("Runbook URL"),
@@ -166,7 +167,12 @@ class OperationForm(SafeModelForm):
                 operation_id=self.instance.pk
             ).values("user_id")
             choosable |= Q(pk=self.instance.owner_id) | Q(pk__in=current)
-        people = User.objects.filter(choosable).order_by("first_name", "last_name", "username")
+        # With their profiles: each is named as they chose (lib.people.display_name).
+        people = (
+            User.objects.filter(choosable)
+            .select_related("profile")
+            .order_by("first_name", "last_name", "username")
+        )
         self.fields["owner"].queryset = people
         self.fields["performers"].queryset = people
         self.fields["purpose"].help_text = _(

@@ -4,7 +4,8 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.lib.models import AppendOnly
@@ -214,6 +215,20 @@ class Operation(models.Model):
         return self.phase == Phase.RETIRE
 
 
+class TransitionKind(models.TextChoices):
+    """What a line of an operation's history records. The first line says how the
+    operation came in; its wording is produced when shown, in the reader's language
+    (``PhaseTransition.summary``), never stored in the writer's."""
+
+    MOVE = "move", _("phase move")
+    # Recorded as new, in launch.
+    CREATED = "created", _("recorded")
+    # Recorded as already in its phase since a day (the create form's "since").
+    RECORDED = "recorded", _("recorded as already in its phase")
+    # The same, by a spreadsheet import.
+    IMPORTED = "imported", _("recorded on import")
+
+
 class PhaseTransition(AppendOnly, models.Model):
     """One phase move. Append-only: the history of an operation is never rewritten."""
 
@@ -254,6 +269,13 @@ class PhaseTransition(AppendOnly, models.Model):
     from_phase_entered_at = models.DateTimeField(
         _("in the previous phase since"), null=True, blank=True
     )
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=TransitionKind.choices,
+        default=TransitionKind.MOVE,
+        help_text=_("A move, or the first line of the history: how the operation came in."),
+    )
     note = models.TextField(_("note"), blank=True)
     # The money at the moment of the move, so savings can be computed from history.
     monthly_cost = models.DecimalField(_("monthly cost then"), **MONEY, default=0)
@@ -287,7 +309,41 @@ class PhaseTransition(AppendOnly, models.Model):
     def save(self, *args, **kwargs):
         if self.team_id is None:
             self.team_id = self.operation.team_id
+        if not self.from_phase and self.kind == TransitionKind.MOVE:
+            self.kind = TransitionKind.CREATED  # a line from nothing is the creation
         super().save(*args, **kwargs)
+
+    def summary(self):
+        """How the operation came in, in the active language, for the first line of its
+        history; "" for a move (its note says why, as its author wrote it)."""
+        if self.kind == TransitionKind.CREATED:
+            return gettext("Recorded")
+        if self.kind not in (TransitionKind.RECORDED, TransitionKind.IMPORTED):
+            return ""
+        values = {
+            "phase": Phase(self.to_phase).label,
+            # The day as it was recorded: days are the installation's (lib.clock).
+            "date": formats.date_format(
+                timezone.localdate(self.at, timezone.get_default_timezone()), "DATE_FORMAT"
+            ),
+        }
+        if self.kind == TransitionKind.IMPORTED:
+            return gettext("Recorded on import as already in %(phase)s since %(date)s") % values
+        return gettext("Recorded as already in %(phase)s since %(date)s") % values
+
+
+class CriterionKey(models.TextChoices):
+    """The exit criteria the operation's own data answers: a criterion with one of these
+    keys is met when the data says so (operations.criteria, where each is defined), and
+    is never ticked by hand."""
+
+    PURPOSE = "purpose_written", _("a purpose is written")
+    OWNER = "owner_named", _("its owner is named and has not left")
+    VOLUME = "volume_measured", _("its monthly volume is entered")
+    RUNBOOK = "runbook_linked", _("a runbook URL is given")
+    PERFORMERS = "performers_enough", _("enough performers are listed")
+    COST_VALUE = "cost_value_measured", _("its monthly cost and value are entered")
+    REVIEWED = "purpose_reviewed", _("its purpose was reviewed and its value covers its cost")
 
 
 class PhaseCriterion(models.Model):
@@ -296,6 +352,16 @@ class PhaseCriterion(models.Model):
     phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices)
     label = models.CharField(_("label"), max_length=200)
     help_text = models.TextField(_("explanation"), blank=True)
+    key = models.CharField(
+        _("answered by the data"),
+        max_length=32,
+        choices=CriterionKey.choices,
+        blank=True,
+        help_text=_(
+            "When set, the operation's own data answers this criterion, and nobody ticks it "
+            "by hand. Leave empty for a criterion that people tick."
+        ),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive criteria are no longer asked for.")
@@ -306,11 +372,22 @@ class PhaseCriterion(models.Model):
         verbose_name = _("exit criterion")
         verbose_name_plural = _("exit criteria")
         constraints = [
-            models.UniqueConstraint(fields=["phase", "label"], name="criterion_unique_in_phase")
+            models.UniqueConstraint(fields=["phase", "label"], name="criterion_unique_in_phase"),
+            models.UniqueConstraint(
+                fields=["phase", "key"],
+                condition=~Q(key=""),
+                name="criterion_key_unique_in_phase",
+                violation_error_message=_("This phase already has a criterion with this answer."),
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_phase_display()}: {self.label}"
+
+    @property
+    def from_data(self):
+        """Whether the operation's data answers it (else people tick it)."""
+        return bool(self.key)
 
 
 class CriterionCheckQuerySet(models.QuerySet):

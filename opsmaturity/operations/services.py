@@ -4,6 +4,7 @@ import copy
 import logging
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -15,14 +16,17 @@ from opsmaturity.lib.concurrency import EditConflict, lock_current
 from opsmaturity.lib.people import display_name
 from opsmaturity.lib.text import same_name
 from opsmaturity.maturity.moves import IllegalMove, classify_move
+from opsmaturity.maturity.rules import with_performer_count
 from opsmaturity.maturity.scan import run_scan
 
+from . import criteria
 from .models import (
     CriterionCheck,
+    CriterionKey,
     Operation,
-    PhaseCriterion,
     PhaseTransition,
     PurposeReview,
+    TransitionKind,
     name_taken,
 )
 from .phases import Phase
@@ -59,14 +63,6 @@ def refresh_flags_of(operation_ids):
         log.exception("flags of operations %s not refreshed; the next scan will", ids)
 
 
-def unmet_criteria(operation):
-    """The active exit criteria of the operation's phase that it has not checked yet."""
-    ticked = CriterionCheck.objects.current().filter(operation=operation).values("criterion_id")
-    return PhaseCriterion.objects.filter(phase=operation.phase, is_active=True).exclude(
-        pk__in=ticked
-    )
-
-
 def _saved_unless_name_taken(operation):
     """Save; when someone saved the same name in the team meanwhile (two people recording
     it at once), say so at the field, as the form does, instead of failing."""
@@ -80,14 +76,15 @@ def _saved_unless_name_taken(operation):
         raise ValidationError({"name": name_taken(operation.team, operation.name)}) from None
 
 
-def recorded_note(phase, since, imported=False):
-    """The first line of the history of an operation recorded as it already is."""
-    if not imported and phase == Phase.LAUNCH and (since is None or since >= today()):
-        return _("Recorded")
-    values = {"phase": Phase(phase).label, "date": (since or today()).isoformat()}
+def recorded_kind(phase, since, imported=False):
+    """What the first line of the history of a new operation records: created new in
+    launch, or recorded as already in its phase since a day (worded when shown, in the
+    reader's language: PhaseTransition.summary)."""
     if imported:
-        return _("Recorded on import as already in %(phase)s since %(date)s") % values
-    return _("Recorded as already in %(phase)s since %(date)s") % values
+        return TransitionKind.IMPORTED
+    if phase == Phase.LAUNCH and (since is None or since >= today()):
+        return TransitionKind.CREATED
+    return TransitionKind.RECORDED
 
 
 def since_error(since, launched_at):
@@ -135,7 +132,7 @@ def _first_transition(operation, by, since, imported):
         to_phase=operation.phase,
         by=by,
         at=operation.phase_entered_at,
-        note=recorded_note(operation.phase, since, imported),
+        kind=recorded_kind(operation.phase, since, imported),
         monthly_cost=operation.monthly_cost,
         monthly_value=operation.monthly_value,
     )
@@ -146,7 +143,8 @@ def create_operation(*, by, performers=(), since=None, imported=False, refresh=T
 
     ``since``, a local day, is when an operation that already runs in the real world
     entered its phase (``phase`` among the fields, launch by default): its history
-    then begins with one transition "recorded as already in <phase> since <day>".
+    then begins with one transition "recorded as already in <phase> since <day>"
+    (its kind, worded when shown: the phase entered and the day are the transition's own).
     ``refresh=False`` leaves the flags to the caller, who refreshes a whole batch at once.
     """
     operation = _new_operation(fields, since)
@@ -224,7 +222,7 @@ def move_phase(operation, to_phase, *, by, note="", expected_version=None, at=No
     at = at or timezone.now()
     with transaction.atomic():
         current = lock_current(Operation.objects, operation.pk, expected_version)
-        move = classify_move(current.phase, to_phase, unmet_criteria(current).count())
+        move = classify_move(current.phase, to_phase, criteria.unmet_count(current))
         if move.needs_note and not note:
             raise NoteRequired(move.why_note)
         transition = PhaseTransition.objects.create(
@@ -264,28 +262,17 @@ def move_phases(items, *, by, batch_size=500):
     if not items:
         return []
     now = timezone.now()
-    criteria = {}
-    for criterion_id, phase in PhaseCriterion.objects.filter(is_active=True).values_list(
-        "pk", "phase"
-    ):
-        criteria.setdefault(phase, set()).add(criterion_id)
+    by_phase = criteria.active_criteria()
     transitions = []
     with transaction.atomic():
         for start in range(0, len(items), batch_size):
             chunk = items[start : start + batch_size]
             ids = [operation.pk for operation, _t, _n, _a in chunk]
-            current = (
-                Operation.objects.select_for_update(of=("self",))
-                .select_related("team")
-                .in_bulk(ids)
-            )
-            ticked = {}
-            for op_id, criterion_id in (
-                CriterionCheck.objects.current()
-                .filter(operation_id__in=ids)
-                .values_list("operation_id", "criterion_id")
-            ):
-                ticked.setdefault(op_id, set()).add(criterion_id)
+            # With what the criteria that the data answers read: owner, performers.
+            current = with_performer_count(
+                Operation.objects.select_for_update(of=("self",)).select_related("team", "owner")
+            ).in_bulk(ids)
+            ticked = criteria.ticked_criteria(ids)
             rows, batch, moved = [], [], []
             for offset, (operation, to_phase, note, at) in enumerate(chunk):
                 row = current.get(operation.pk)
@@ -294,7 +281,9 @@ def move_phases(items, *, by, batch_size=500):
                 try:
                     if row is None:
                         raise IllegalMove(_("This operation no longer exists."))
-                    unmet = len(criteria.get(row.phase, set()) - ticked.get(row.pk, set()))
+                    unmet = criteria.unmet_of(
+                        row, by_phase.get(row.phase, []), ticked.get(row.pk, set())
+                    )
                     move = classify_move(row.phase, to_phase, unmet)
                     if move.needs_note and not note:
                         raise NoteRequired(move.why_note)
@@ -453,7 +442,18 @@ def set_criterion_check(operation, criterion, *, by, checked, evidence=""):
     Nothing is erased: unticking records who took the tick back and when, and a new
     tick (or new evidence) is a new row. The operation's row is locked meanwhile, so
     two people ticking at once leave one current tick.
+
+    A criterion that the operation's data answers (``criterion.key``) is not ticked:
+    IllegalMove says so. For the runbook's, the evidence given is the runbook's link,
+    which becomes the operation's runbook URL while it has none (link_runbook).
     """
+    if criterion.key == CriterionKey.RUNBOOK and checked:
+        link_runbook(operation, evidence, by=by)
+        return None
+    if criterion.key:
+        raise IllegalMove(
+            _("The operation's own data answers this criterion: change the data instead.")
+        )
     now = timezone.now()
     with transaction.atomic():
         current_operation = lock_current(Operation.objects, operation.pk)
@@ -475,6 +475,43 @@ def set_criterion_check(operation, criterion, *, by, checked, evidence=""):
             checked_at=now,
             evidence=evidence,
         )
+
+
+RUNBOOK_URL = URLValidator(schemes=["http", "https"])
+RUNBOOK_MAX = Operation._meta.get_field("runbook_url").max_length
+
+
+def link_runbook(operation, url, *, by):
+    """Give an operation without a runbook URL the link to its runbook, as an edit of
+    that one field would (update_operation: locked, a new version, announced, flags
+    rescanned). A runbook already linked meanwhile is kept. Returns the operation as
+    saved; ValidationError for a link that is no web address."""
+    url = (url or "").strip()
+    try:
+        if len(url) > RUNBOOK_MAX:
+            raise ValidationError("too long")
+        RUNBOOK_URL(url)
+    except ValidationError:
+        raise ValidationError(
+            {
+                "evidence": _(
+                    "Give the runbook's full web address, like https://wiki.example.com/refunds."
+                )
+            }
+        ) from None
+    with transaction.atomic():
+        current = lock_current(Operation.objects, operation.pk)
+        if current.runbook_url:
+            return current
+        saved = update_operation(
+            current,
+            by=by,
+            changes={"runbook_url": url},
+            expected_version=current.version,
+            refresh=False,
+        )
+    refresh_flags(saved)
+    return saved
 
 
 def hand_over(

@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_htmx.http import HttpResponseClientRefresh
 
 from opsmaturity.campaigns.progress import campaigns_of
 from opsmaturity.lib.concurrency import EditConflict
@@ -15,10 +16,10 @@ from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.teams import access
 
-from . import services
+from . import criteria, services
 from .forms import CriterionCheckForm, MoveForm, OperationForm, PurposeReviewForm
 from .lists import PAGE_SIZE, filtered_operations, open_flags_prefetch, page_rows
-from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
+from .models import Operation, PhaseCriterion, PhaseTransition
 from .phases import Phase
 
 
@@ -37,18 +38,6 @@ def operation_list(request):
     context = {"filters": form, "page": page, "can_create": can_create}
     context["can_start_campaign"] = access.can_start_campaigns(request.user)
     return render_page_or_partial(request, "operations/list.html", "results", context)
-
-
-def checklist(operation):
-    """The exit criteria of the operation's phase, each with its check (or None)."""
-    checks = {
-        c.criterion_id: c
-        for c in CriterionCheck.objects.current()
-        .filter(operation=operation, criterion__phase=operation.phase)
-        .select_related("checked_by__profile")
-    }
-    criteria = PhaseCriterion.objects.filter(phase=operation.phase, is_active=True)
-    return [(criterion, checks.get(criterion.pk)) for criterion in criteria]
 
 
 @login_required
@@ -72,7 +61,9 @@ def operation_detail(request, pk):
     context = {
         "operation": operation,
         "phase": Phase(operation.phase),
-        "checklist": checklist(operation),
+        "checklist": criteria.checklist(operation),
+        "can_tick": access.can_tick_criteria(request.user, operation),
+        "checklist_from": "detail",
         "can_edit": access.can_edit_operation(request.user, operation),
         "can_manage": access.can_manage_operation(request.user, operation),
         "campaigns": campaigns_of(operation),
@@ -199,8 +190,8 @@ def operation_move(request, pk):
                     _("Moved to %(phase)s.") % {"phase": operation.get_phase_display()},
                 )
                 return redirect(operation)
-    items = checklist(operation)
-    unmet = sum(1 for _criterion, check in items if check is None)
+    items = criteria.checklist(operation)
+    unmet = sum(1 for item in items if not item.met)
     moves = {}
     for value, _label in form.fields["to_phase"].choices:
         try:
@@ -212,6 +203,8 @@ def operation_move(request, pk):
         "phase": Phase(operation.phase),
         "form": form,
         "checklist": items,
+        "can_tick": access.can_tick_criteria(request.user, operation),
+        "checklist_from": "move",
         "moves": moves,
         "unmet": unmet,
     }
@@ -222,23 +215,48 @@ def operation_move(request, pk):
 @login_required
 @require_POST
 def criterion_check(request, pk, criterion_pk):
-    operation = operation_for_edit(request, pk)
+    """Tick or untick one criterion that people tick, or give the runbook's link for the
+    one the data answers; from the operation's page or the move page (``from``), which
+    shows the checklist again: swapped in place by htmx, else after a redirect."""
+    operations = Operation.objects.select_related("team", "owner__profile")
+    operation = access.get_or_deny(operations, pk, access.can_tick_criteria, request.user)
     criterion = get_object_or_404(PhaseCriterion, pk=criterion_pk, is_active=True)
     form = CriterionCheckForm(request.POST)
     error = ""
     if not form.is_valid():
         error = " ".join(e for errors in form.errors.values() for e in errors)
     else:
+        values = {k: form.cleaned_data[k] for k in ("checked", "evidence")}
         try:
-            services.set_criterion_check(operation, criterion, by=request.user, **form.cleaned_data)
+            services.set_criterion_check(operation, criterion, by=request.user, **values)
         except IllegalMove as exc:
             error = str(exc)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    back = "detail" if request.POST.get("from") == "detail" else "move"
+    if request.htmx and criterion.key and not error:
+        # The runbook's link changed the operation: its facts and flags too.
+        return HttpResponseClientRefresh()
     if request.htmx:
-        context = {"operation": operation, "checklist": checklist(operation), "error": error}
+        operation.refresh_from_db()
+        items = criteria.checklist(operation)
+        context = {
+            "operation": operation,
+            "checklist": items,
+            "can_tick": True,
+            "checklist_from": back,
+            "error": error,
+            "error_for": criterion.pk,
+            "unmet": sum(1 for item in items if not item.met),
+            # The move page's hint beside the next phase says how many are left.
+            "oob_hint": back == "move" and Phase(operation.phase).next is not None,
+        }
         # 200 even with an error: htmx swaps only successful answers into the page.
         return render(request, "operations/_checklist.html", context)
     if error:
         messages.error(request, error)
+    if back == "detail":
+        return redirect(f"{operation.get_absolute_url()}#exit-checklist")
     return redirect("operations:move", pk=operation.pk)
 
 

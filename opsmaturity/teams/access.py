@@ -117,6 +117,12 @@ def can_edit_operation(user, operation):
     return in_team(user, operation.team_id)
 
 
+def can_tick_criteria(user, operation):
+    """Tick or untick its exit criteria (those people tick), or give the runbook's link
+    the data's criterion asks for: whoever may edit it."""
+    return can_edit_operation(user, operation)
+
+
 def can_manage_operation(user, operation):
     """Reassign the owner or the team, retire, reinstate, decide on snoozes."""
     return manages_team(user, operation.team_id)

@@ -7,6 +7,7 @@ its cell and each update as old → new per field. ``apply_plan`` (importing.py)
 then writes it through the operations' services.
 """
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -20,8 +21,8 @@ from django.utils.translation import gettext as _
 from opsmaturity.lib.clock import today
 from opsmaturity.lib.text import normalize_name
 from opsmaturity.maturity.moves import IllegalMove, classify_move
-from opsmaturity.operations import purposes
-from opsmaturity.operations.models import CriterionCheck, Operation, PhaseCriterion
+from opsmaturity.operations import criteria, purposes
+from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import Phase
 from opsmaturity.operations.services import since_error
 from opsmaturity.teams import access
@@ -31,6 +32,17 @@ from .columns import BY_KEY, COLUMNS, REQUIRED, CellError, match_headers
 from .reading import FileRefused
 
 User = get_user_model()
+
+
+def edited(op, changes, performers):
+    """A copy of ``op`` with a row's edits applied, to read what its data will say."""
+    after = copy.copy(op)
+    for name, value in changes.items():
+        setattr(after, name, value)
+    if performers is not None:
+        after.performer_count = sum(1 for person in performers if person.is_active)
+    return after
+
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 # The columns that are fields of the operation, compared and written as such.
@@ -321,25 +333,16 @@ class _Planner:
         self.by_name = {}
         for op in self.by_id.values():
             self.by_name[(op.team_id, op.name.lower())] = op
-        self.criteria = {}
-        for criterion_id, phase in PhaseCriterion.objects.filter(is_active=True).values_list(
-            "pk", "phase"
-        ):
-            self.criteria.setdefault(phase, set()).add(criterion_id)
-        self.ticked = {}
-        for op_id, criterion_id in (
-            CriterionCheck.objects.current()
-            .filter(operation_id__in=list(self.by_id))
-            .values_list("operation_id", "criterion_id")
-        ):
-            self.ticked.setdefault(op_id, set()).add(criterion_id)
+        self.criteria = criteria.active_criteria()
+        self.ticked = criteria.ticked_criteria(self.by_id)
 
     def file_teams(self, parsed):
         wanted = {(p.get("team") or "").lower() for p in parsed}
         return [team for name, team in self.teams.items() if name in wanted]
 
     def unmet(self, op):
-        return len(self.criteria.get(op.phase, set()) - self.ticked.get(op.pk, set()))
+        """The exit criteria ``op`` does not meet (operations.criteria, as a move counts)."""
+        return criteria.unmet_of(op, self.criteria.get(op.phase, []), self.ticked.get(op.pk, set()))
 
     # -- row by row, in memory ----------------------------------------------------------
 
@@ -547,7 +550,7 @@ class _Planner:
             performers = self.people_in_team(row, team, p["performers"], allowed=current)
             if {u.pk for u in performers} != {u.pk for u in current}:
                 row.performers = performers
-        self.plan_move(row, op)
+        self.plan_move(row, op, edited(op, changes, row.performers))
         row.fields = changes
         row.changes = [
             (key, _text(key, getattr(op, FIELDS[key])), _text(key, changes[FIELDS[key]]))
@@ -574,13 +577,16 @@ class _Planner:
             return person  # someone who has left stays where they already are
         return self.owner(row, team, name)
 
-    def plan_move(self, row, op):
+    def plan_move(self, row, op, after):
+        """The row's phase change, judged as the import will make it: after the row's
+        edits (``after``), which are saved first, so that the criteria the data answers
+        (a runbook given in the same row, say) count as they will be then."""
         p = row.parsed
         target = p.get("phase")
         if not target or target == op.phase:
             return
         try:
-            move = classify_move(op.phase, target, self.unmet(op))
+            move = classify_move(op.phase, target, self.unmet(after))
         except IllegalMove as exc:
             row.fail("phase", str(exc))
             return

@@ -60,7 +60,7 @@ def test_upload_preview_confirm_and_see_the_operations(page, live_server, manage
     expect(page.get_by_role("link", name="請求書の照合")).to_be_visible()
     page.get_by_role("link", name="請求書の照合").click()
     expect(
-        page.get_by_text("Recorded on import as already in Standardize since 2025-03-01")
+        page.get_by_text("Recorded on import as already in Standardize since March 1, 2025")
     ).to_be_visible()
     expect(page.get_by_text("Created from row 2 of “業務.csv”")).to_be_visible()
     assert Operation.objects.count() == 2

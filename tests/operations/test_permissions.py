@@ -93,11 +93,34 @@ def reinstate(world):
 
 def check(world):
     op = world["op"]
-    criterion = PhaseCriterion.objects.filter(phase=Phase.LAUNCH).first()
+    criterion = PhaseCriterion.objects.filter(phase=Phase.LAUNCH, key="").first()
     return (
         reverse("operations:check", args=[op.pk, criterion.pk]),
         {"checked": "on"},
         lambda: CriterionCheck.objects.filter(operation=op).exists(),
+    )
+
+
+def uncheck(world):
+    op = world["op"]
+    criterion = PhaseCriterion.objects.filter(phase=Phase.LAUNCH, key="").first()
+    CriterionCheck.objects.create(operation=op, criterion=criterion)
+    return (
+        reverse("operations:check", args=[op.pk, criterion.pk]),
+        {"checked": "off", "from": "detail"},
+        lambda: not CriterionCheck.objects.current().filter(operation=op).exists(),
+    )
+
+
+def link_runbook(world):
+    """The runbook criterion is answered by the data; its link fills the runbook URL."""
+    op = world["op"]
+    Operation.objects.filter(pk=op.pk).update(phase=Phase.STANDARDIZE, runbook_url="")
+    criterion = PhaseCriterion.objects.get(phase=Phase.STANDARDIZE, key="runbook_linked")
+    return (
+        reverse("operations:check", args=[op.pk, criterion.pk]),
+        {"checked": "on", "evidence": "https://wiki.example.com/invoices", "from": "detail"},
+        lambda: Operation.objects.get(pk=op.pk).runbook_url == "https://wiki.example.com/invoices",
     )
 
 
@@ -124,6 +147,8 @@ TABLE = {
     retire: [LOGIN, DENIED, DENIED, ALLOWED, ALLOWED],
     reinstate: [LOGIN, DENIED, DENIED, ALLOWED, ALLOWED],
     check: [LOGIN, DENIED, ALLOWED, ALLOWED, ALLOWED],
+    uncheck: [LOGIN, DENIED, ALLOWED, ALLOWED, ALLOWED],
+    link_runbook: [LOGIN, DENIED, ALLOWED, ALLOWED, ALLOWED],
     review: [LOGIN, DENIED, ALLOWED, ALLOWED, ALLOWED],
 }
 CASES = cases(TABLE)

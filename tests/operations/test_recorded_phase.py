@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opsmaturity.lib.clock import day_start
-from opsmaturity.operations.models import Operation
+from opsmaturity.operations.models import Operation, TransitionKind
 from opsmaturity.operations.phases import Phase
 from opsmaturity.operations.services import create_operation
 
@@ -38,7 +38,8 @@ def test_an_operation_automated_years_ago_is_recorded_in_one_step(client, member
     assert op.phase_entered_at == day_start(dt.date(2024, 6, 1))
     first = op.transitions.get()
     assert (first.from_phase, first.to_phase) == ("", Phase.AUTOMATE)
-    assert first.note == "Recorded as already in Automate since 2024-06-01"
+    assert (first.kind, first.note) == (TransitionKind.RECORDED, "")
+    assert first.summary() == "Recorded as already in Automate since June 1, 2024"
     assert "is recorded, in Automate" in response.content.decode()
 
 
@@ -48,7 +49,8 @@ def test_without_a_phase_it_starts_in_launch_as_before(client, member, team):
     op = Operation.objects.get()
     assert op.phase == Phase.LAUNCH
     assert op.launched_at == timezone.localdate()
-    assert op.transitions.get().note == "Recorded"
+    first = op.transitions.get()
+    assert (first.kind, first.note, first.summary()) == (TransitionKind.CREATED, "", "Recorded")
 
 
 def test_the_form_asks_for_the_phase_on_creation_only(client, member, team):
@@ -92,9 +94,9 @@ def test_the_service_records_an_import_in_its_own_words(member, team):
         since=dt.date(2025, 1, 15),
         imported=True,
     )
-    assert (
-        op.transitions.get().note == "Recorded on import as already in Standardize since 2025-01-15"
-    )
+    first = op.transitions.get()
+    assert first.kind == TransitionKind.IMPORTED
+    assert first.summary() == "Recorded on import as already in Standardize since Jan. 15, 2025"
 
 
 def test_launch_since_a_past_day_starts_the_stall_clock_then(member, team):
@@ -103,7 +105,9 @@ def test_launch_since_a_past_day_starts_the_stall_clock_then(member, team):
     )
     assert op.launched_at == dt.date(2025, 1, 1)
     assert op.phase_entered_at == day_start(dt.date(2025, 1, 1))
-    assert op.transitions.get().note == "Recorded as already in Launch since 2025-01-01"
+    first = op.transitions.get()
+    assert first.kind == TransitionKind.RECORDED
+    assert first.summary() == "Recorded as already in Launch since Jan. 1, 2025"
 
 
 def test_many_operations_are_created_at_once_with_their_history(member, manager, team):
@@ -128,7 +132,8 @@ def test_many_operations_are_created_at_once_with_their_history(member, manager,
     for op in Operation.objects.all():
         assert op.performers.count() == 2
         first = op.transitions.get()
-        assert first.note == "Recorded on import as already in Automate since 2025-02-01"
+        assert (first.kind, first.note) == (TransitionKind.IMPORTED, "")
+        assert first.summary() == "Recorded on import as already in Automate since Feb. 1, 2025"
         assert first.team_id == team.pk and first.by == manager
 
 

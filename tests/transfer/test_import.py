@@ -34,7 +34,8 @@ def test_new_operations_start_in_their_phase_since_their_day(people):
     assert {p.username for p in op.performers.all()} == {"ann", "boss"}
     assert str(op.monthly_cost) == "340000.00"
     first = op.transitions.get()
-    assert first.note == "Recorded on import as already in Standardize since 2025-03-01"
+    assert (first.kind, first.note) == ("imported", "")
+    assert first.summary() == "Recorded on import as already in Standardize since March 1, 2025"
     assert (record.status, record.created, record.updated) == (ImportStatus.IMPORTED, 1, 0)
     assert ImportedOperation.objects.get().operation == op
     assert bytes(record.data) == b""  # the file is not kept once imported

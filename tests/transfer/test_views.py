@@ -36,7 +36,7 @@ def test_upload_preview_confirm(client, people):
     op = Operation.objects.get()
     page = client.get(op.get_absolute_url()).content.decode()
     assert "Created from row 2 of “ops.xlsx”" in page
-    assert "Recorded on import as already in Standardize since 2025-03-01" in page
+    assert "Recorded on import as already in Standardize since March 1, 2025" in page
 
 
 def test_an_update_shows_old_and_new(client, people):

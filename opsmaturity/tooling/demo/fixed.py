@@ -182,6 +182,8 @@ def _checks_and_notes(rng, plan, criteria_by_phase, now):
             evidence=plan.runbook_url if "runbook" in criterion.label.lower() else "",
         )
         for criterion, at, by in checks.values()
+        # Those the data answers are never ticked (operations.criteria).
+        if not criterion.key
     ]
 
 

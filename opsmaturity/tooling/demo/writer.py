@@ -20,7 +20,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from opsmaturity.maturity.moves import classify_move
-from opsmaturity.operations.models import Operation, PhaseTransition, PurposeReview
+from opsmaturity.operations.models import (
+    Operation,
+    PhaseTransition,
+    PurposeReview,
+    TransitionKind,
+)
 from opsmaturity.operations.phases import Phase
 
 BATCH_SIZE = 5000
@@ -29,6 +34,7 @@ IN_CHUNK = 900
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo people other than the three logins below
 EMAIL_DOMAIN = "example.com"
 WIKI = "https://wiki.example.com/ops"
+# The first step's note in a plan: written as the creation (worded when shown), no note.
 CREATED_NOTE = "Recorded"
 
 L, S, A, C, R = (
@@ -165,6 +171,8 @@ def write_operations(plans):
         cost = cost_in[L]
         previous, entered = "", None
         for step in p.steps:
+            first = previous == ""
+            note = "" if first and step.note == CREATED_NOTE else step.note
             # The money as it stood when the move was made, as move_phase records it.
             transitions.append(
                 (
@@ -175,7 +183,8 @@ def write_operations(plans):
                     step.by_id,
                     step.at,
                     entered,
-                    step.note,
+                    (TransitionKind.CREATED if first else TransitionKind.MOVE).value,
+                    note,
                     value_of(cost),
                     value,
                 )
@@ -219,6 +228,7 @@ TRANSITION_COLUMNS = (
     "by_id",
     "at",
     "from_phase_entered_at",
+    "kind",
     "note",
     "monthly_cost",
     "monthly_value",
