@@ -4,10 +4,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from opsmaturity.accounts.services import set_list_settings
 from opsmaturity.campaigns.progress import campaigns_of
 from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.lib.forms import parse_id
@@ -16,8 +19,22 @@ from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.teams import access
 
 from . import services
-from .forms import CriterionCheckForm, MoveForm, OperationForm, PurposeReviewForm
-from .lists import PAGE_SIZE, filtered_operations, open_flags_prefetch, page_rows
+from .forms import (
+    CriterionCheckForm,
+    MoveForm,
+    OperationFilterForm,
+    OperationForm,
+    PurposeReviewForm,
+)
+from .lists import (
+    COLUMNS,
+    ListSettingsForm,
+    columns_of,
+    filtered_operations,
+    open_flags_prefetch,
+    page_rows,
+    page_size_of,
+)
 from .models import CriterionCheck, Operation, PhaseCriterion, PhaseTransition
 from .phases import Phase
 
@@ -28,15 +45,69 @@ def operation_for_edit(request, pk):
     return access.get_or_deny(operations, pk, access.can_edit_operation, request.user)
 
 
+def _list_context(request, params):
+    """What the list page shows for these filters, with the person's columns and page size."""
+    user = request.user
+    form, queryset = filtered_operations(user, params)
+    shown = columns_of(user)
+    rows = page_rows(queryset, shown)
+    page = Paginator(rows, page_size_of(user)).get_page(params.get("page"))
+    return {
+        "filters": form,
+        "page": page,
+        "columns": [column for column in COLUMNS if column.key in shown],
+        "shown": dict.fromkeys(shown, True),
+        "query": params,
+        "can_create": access.editable_teams(user).exists(),
+        "can_start_campaign": access.can_start_campaigns(user),
+    }
+
+
 @login_required
 @require_safe
 def operation_list(request):
-    form, queryset = filtered_operations(request.user, request.GET)
-    page = Paginator(page_rows(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
-    can_create = access.editable_teams(request.user).exists()
-    context = {"filters": form, "page": page, "can_create": can_create}
-    context["can_start_campaign"] = access.can_start_campaigns(request.user)
+    context = _list_context(request, request.GET)
+    if not (request.htmx and not request.htmx.boosted):
+        query = request.GET.copy()
+        query.pop("page", None)
+        context["list_settings"] = ListSettingsForm.for_user(request.user, query.urlencode())
     return render_page_or_partial(request, "operations/list.html", "results", context)
+
+
+FILTER_NAMES = tuple(OperationFilterForm.base_fields)
+
+
+@login_required
+@require_POST
+def list_settings(request):
+    """Save the columns and page size of a person's list, from the list's own page.
+
+    Without JavaScript the form carries the list's query string and the answer goes
+    back to it; htmx sends the filters as they are on the page, and gets the table."""
+    form = ListSettingsForm(request.POST)
+    if request.htmx:
+        params = QueryDict(mutable=True)
+        for name in FILTER_NAMES:
+            params.setlist(name, request.POST.getlist(name))
+    else:
+        params = QueryDict(request.POST.get("next", ""), mutable=True)
+    params.pop("page", None)  # another page size: back to the first page
+    if form.is_valid():
+        set_list_settings(
+            request.user,
+            columns=form.cleaned_data["columns"],
+            page_size=form.cleaned_data["page_size"],
+        )
+    elif not request.htmx:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    back = reverse("operations:list") + (f"?{params.urlencode()}" if params else "")
+    if not request.htmx:
+        return redirect(back)
+    context = _list_context(request, params)
+    context["settings_errors"] = form.errors
+    response = render(request, "operations/list.html#results", context)
+    response["HX-Push-Url"] = back
+    return response
 
 
 def checklist(operation):

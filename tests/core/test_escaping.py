@@ -74,6 +74,18 @@ def visits(w):
         Visit("home"),
         Visit("login"),
         *[Visit("operations:list", params=p, htmx=h) for p in for_list for h in (False, True)],
+        # every column shown, the table sent back for the filters typed on the page
+        Visit(
+            "operations:list_settings",
+            method="post",
+            htmx=True,
+            data={
+                "columns": ["team", "owner", "flags", "volume", "launched", "updated"],
+                "page_size": "25",
+                "scope": "all",
+                "q": PAYLOADS["operation.name"][:60],
+            },
+        ),
         Visit("operations:create"),
         Visit("operations:detail", (op.pk,)),
         Visit("operations:detail", (w["stalled"].pk,)),
