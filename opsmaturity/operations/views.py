@@ -18,7 +18,7 @@ from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.teams import access
 
-from . import services
+from . import bulk, services
 from .forms import (
     CriterionCheckForm,
     MoveForm,
@@ -45,6 +45,23 @@ def operation_for_edit(request, pk):
     return access.get_or_deny(operations, pk, access.can_edit_operation, request.user)
 
 
+def _filter_query(params):
+    query = params.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _bulk_form(user):
+    """The bulk change bar of the list, for those who may change operations at all."""
+    if not access.can_change_in_bulk(user):
+        return None
+    form = bulk.BulkForm(user=user, auto_id="bulk_%s")
+    if not access.can_reassign_in_bulk(user):
+        for name in ("owner", "team", "team_owner"):
+            del form.fields[name]
+    return form
+
+
 def _list_context(request, params):
     """What the list page shows for these filters, with the person's columns and page size."""
     user = request.user
@@ -57,7 +74,8 @@ def _list_context(request, params):
         "page": page,
         "columns": [column for column in COLUMNS if column.key in shown],
         "shown": dict.fromkeys(shown, True),
-        "query": params,
+        "filter_query": _filter_query(params),
+        "bulk": _bulk_form(user),
         "can_create": access.editable_teams(user).exists(),
         "can_start_campaign": access.can_start_campaigns(user),
     }
@@ -68,9 +86,7 @@ def _list_context(request, params):
 def operation_list(request):
     context = _list_context(request, request.GET)
     if not (request.htmx and not request.htmx.boosted):
-        query = request.GET.copy()
-        query.pop("page", None)
-        context["list_settings"] = ListSettingsForm.for_user(request.user, query.urlencode())
+        context["list_settings"] = ListSettingsForm.for_user(request.user, context["filter_query"])
     return render_page_or_partial(request, "operations/list.html", "results", context)
 
 
@@ -108,6 +124,95 @@ def list_settings(request):
     response = render(request, "operations/list.html#results", context)
     response["HX-Push-Url"] = back
     return response
+
+
+def _back_to_list(filters):
+    """The list as it was filtered (a query string the form carried, re-encoded)."""
+    params = QueryDict(filters or "", mutable=True)
+    params.pop("page", None)
+    return reverse("operations:list") + (f"?{params.urlencode()}" if params else "")
+
+
+def _hidden_params(params):
+    """The reviewed change as the confirm form's hidden fields: ids, days, texts."""
+    fields = []
+    for name, value in params.items():
+        if value in (None, ""):
+            continue
+        if hasattr(value, "pk"):
+            value = value.pk
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        fields.append((name, value))
+    return fields
+
+
+@login_required
+@require_POST
+def bulk_change(request):
+    """Change the operations selected on the list: review first, then confirm.
+
+    A form POST, with the ids ticked (or the list's filters, for every operation they
+    match); the review shows what each operation would become, or why it is refused,
+    and confirming writes it all or nothing (operations.bulk)."""
+    back = _back_to_list(request.POST.get("filters"))
+    form = bulk.BulkForm(request.POST, user=request.user, auto_id="bulk_%s")
+    if not form.is_valid():
+        if "action" in form.errors:
+            messages.error(request, _("Choose what to change."))
+            return redirect(back)
+        action = form.cleaned_data["action"]
+        context = {
+            "form": form,
+            "back": back,
+            "action": action,
+            "fields": [form[name] for name in bulk.FIELDS[action] if name in form.fields],
+            "ids": request.POST.getlist("ids"),
+            "everything": bool(form.cleaned_data.get("everything")),
+            "filters": request.POST.get("filters", ""),
+        }
+        return render(request, "operations/bulk.html", context, status=400)
+    try:
+        selection = bulk.selection_of(request.user, request.POST, form)
+    except bulk.SelectionError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    action, params = form.cleaned_data["action"], form.params()
+    context = {
+        "form": form,
+        "back": back,
+        "action": action,
+        "hidden": _hidden_params(params),
+        "filters": request.POST.get("filters", ""),
+        "error": "",
+    }
+    status = 200
+    if request.POST.get("confirm"):
+        confirmed = set(bulk.parse_selection(request.POST.getlist("confirmed")) or ())
+        try:
+            result = bulk.apply(request.user, action, params, selection, confirmed)
+        except bulk.NotApplied as exc:
+            plan, context["error"], status = exc.plan, str(exc), 409
+        else:
+            summary = result.summary()
+            summary["back"] = back
+            request.session["bulk_summary"] = summary
+            return redirect("operations:bulk_done")
+    else:
+        plan = bulk.plan(request.user, action, params, selection)
+    context["plan"] = plan
+    context["what"] = bulk.describe(action, params)
+    return render(request, "operations/bulk.html", context, status=status)
+
+
+@login_required
+@require_safe
+def bulk_done(request):
+    """What a bulk change did: what changed, what was left as it was, what was refused."""
+    summary = request.session.get("bulk_summary")
+    if not summary:
+        return redirect("operations:list")
+    return render(request, "operations/bulk_done.html", {"summary": summary})
 
 
 def checklist(operation):

@@ -37,6 +37,18 @@ def changed(sender, operation, by, fields, **kwargs):
     emit(Event.OPERATION_CHANGED, data)
 
 
+@receiver(events.operations_changed)
+def changed_many(sender, by, changes, **kwargs):
+    """A batch of edits (a bulk change): one query for the endpoints, one INSERT."""
+    endpoints = receiving(Event.OPERATION_CHANGED) if changes else []
+    if endpoints:
+        payloads = [
+            {"operation": operation_data(op), "by": person(by), "fields": sorted(fields)}
+            for op, fields in changes
+        ]
+        emit_many(Event.OPERATION_CHANGED, payloads, endpoints)
+
+
 def moved_data(operation, by, transition):
     data = operation_data(operation)
     data.update(phase=transition.to_phase, version=operation.version + 1)
@@ -89,6 +101,27 @@ def snooze_asked(sender, flag, by, exemption, **kwargs):
 def snooze_decided(sender, flag, by, exemption, **kwargs):
     data = {"flag": flag_data(flag), "by": person(by), "decision": exemption_data(exemption)}
     emit(Event.SNOOZE_DECIDED, data)
+
+
+def _snoozes(event, key, by, exemptions):
+    endpoints = receiving(event) if exemptions else []
+    if endpoints:
+        payloads = [
+            {"flag": flag_data(e.flag), "by": person(by), key: exemption_data(e)}
+            for e in exemptions
+        ]
+        emit_many(event, payloads, endpoints)
+
+
+@receiver(events.snoozes_asked)
+def snoozes_asked(sender, by, exemptions, **kwargs):
+    """A batch of requests (a bulk change): one query for the endpoints, one INSERT."""
+    _snoozes(Event.SNOOZE_ASKED, "request", by, exemptions)
+
+
+@receiver(events.snoozes_decided)
+def snoozes_decided(sender, by, exemptions, **kwargs):
+    _snoozes(Event.SNOOZE_DECIDED, "decision", by, exemptions)
 
 
 @receiver(events.flags_changed)
