@@ -86,6 +86,19 @@ def visits(w):
                 "q": PAYLOADS["operation.name"][:60],
             },
         ),
+        # a bulk change reviewed (names and reasons shown), then one confirmed that
+        # changes nothing (no snooze was asked for), and its summary
+        Visit(
+            "operations:bulk",
+            method="post",
+            data={"action": "move", "ids": [str(op.pk)], "to_phase": "standardize"},
+        ),
+        Visit(
+            "operations:bulk",
+            method="post",
+            data={"action": "grant", "ids": [str(op.pk)], "confirm": "1", "filters": "q=<b>"},
+        ),
+        Visit("operations:bulk_done"),
         Visit("operations:create"),
         Visit("operations:detail", (op.pk,)),
         Visit("operations:detail", (w["stalled"].pk,)),

@@ -479,7 +479,7 @@ def test_the_list_with_the_bulk_bar_runs_a_fixed_number_of_queries(client, world
     url = reverse("operations:list") + "?scope=all"
     with CaptureQueriesContext(connection) as few:
         client.get(url)
-    for i in range(20):
+    for _ in range(20):
         OperationFactory(team=world["billing"], owner=world["users"]["member"])
     with CaptureQueriesContext(connection) as many:
         client.get(url)
