@@ -79,6 +79,13 @@ class Profile(models.Model):
     # When the last password reset link was mailed: one per PASSWORD_RESET_MAIL_MINUTES,
     # so that the reset form cannot be used to flood someone's mailbox (services.py).
     reset_mailed_at = models.DateTimeField(_("reset link mailed at"), null=True, blank=True)
+    # What the operations list shows this person: the columns (keys of
+    # operations.lists.COLUMNS) and rows per page; empty for the list's defaults. Kept
+    # here, as the profile comes with the user of every request: no query to read them.
+    list_columns = models.JSONField(_("operations list columns"), null=True, blank=True)
+    list_page_size = models.PositiveSmallIntegerField(
+        _("operations per page"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

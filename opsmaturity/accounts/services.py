@@ -60,3 +60,12 @@ def claim_reset_mail(user, now=None):
     since = now - dt.timedelta(minutes=settings.PASSWORD_RESET_MAIL_MINUTES)
     free = Q(reset_mailed_at__isnull=True) | Q(reset_mailed_at__lte=since)
     return Profile.objects.filter(free, user=user).update(reset_mailed_at=now) == 1
+
+
+def set_list_settings(user, *, columns, page_size):
+    """Remember what the operations list shows a person: its columns and page size."""
+    profile, _created = Profile.objects.update_or_create(
+        user=user, defaults={"list_columns": list(columns), "list_page_size": page_size}
+    )
+    user.profile = profile
+    return profile

@@ -14,7 +14,8 @@ operation_created = Signal()
 operations_created = Signal()
 # operation, by, fields (the names of the fields that changed)
 operation_changed = Signal()
-# by, changes: (operation, fields) pairs, a batch of edits (operations.services.update_operations)
+# by, changes: (operation, fields) pairs, a batch of edits (an import, a bulk change of the
+# list: operations.services.update_operations)
 operations_changed = Signal()
 # operation, by, transition
 operation_moved = Signal()
@@ -24,6 +25,10 @@ operations_moved = Signal()
 snooze_asked = Signal()
 # flag, by, exemption (granted or declined)
 snooze_decided = Signal()
+# by, exemptions: a batch of requests (asked) or of grants (decided), each exemption
+# with its flag (maturity.exemptions.request_snoozes / grant_snoozes)
+snoozes_asked = Signal()
+snoozes_decided = Signal()
 # as_of (the moment of the scan: the opened flags' opened_at, the resolved ones'
 # resolved_at), opened and resolved (how many); only when either is not 0
 flags_changed = Signal()

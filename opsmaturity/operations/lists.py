@@ -1,8 +1,15 @@
-"""The operations list: filters from the URL turned into one queryset."""
+"""The operations list: filters from the URL turned into one queryset, and what its
+table shows each person (the columns and the page size they chose)."""
 
+from dataclasses import dataclass
+
+from django import forms
 from django.db.models import Case, F, IntegerField, Prefetch, Q, Value, When
+from django.utils.translation import gettext_lazy as _
 
+from opsmaturity.accounts.models import Profile
 from opsmaturity.campaigns.models import CampaignMember
+from opsmaturity.lib.forms import SafeForm
 from opsmaturity.maturity.models import ExemptionAction, Flag, FlagExemption
 from opsmaturity.maturity.rules import standing, with_performer_count
 from opsmaturity.teams import access
@@ -11,7 +18,82 @@ from .forms import SORTS, OperationFilterForm
 from .models import Operation
 from .phases import ORDER, Phase
 
-PAGE_SIZE = 50
+# --- what the table shows: columns and page size, chosen by each person ----------------
+# The one place that knows them: the list view, its settings form and the profile's
+# stored choice all read these (a keyset pagination would take its page size from
+# page_size_of() as the OFFSET one does).
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+PAGE_SIZE = DEFAULT_PAGE_SIZE  # the default, for the benchmark's last page
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    numeric: bool = False
+    default: bool = True
+
+
+# In the table's order. The operation's name is always shown and is not among them.
+COLUMNS = (
+    Column("team", _("Team")),
+    Column("phase", _("Phase")),
+    Column("days", _("Days in phase"), numeric=True),
+    Column("owner", _("Owner")),
+    Column("performers", _("Performers"), numeric=True),
+    Column("cost", _("Monthly cost"), numeric=True),
+    Column("value", _("Monthly value"), numeric=True),
+    Column("flags", _("Open flags")),
+    Column("volume", _("Monthly volume"), numeric=True, default=False),
+    Column("launched", _("Launched on"), default=False),
+    Column("updated", _("Last updated"), default=False),
+)
+COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+DEFAULT_COLUMNS = tuple(column.key for column in COLUMNS if column.default)
+
+
+def columns_of(user):
+    """The keys of the columns a person chose (the defaults until they choose), in the
+    table's order; a key the list no longer knows is left out. No query: the profile
+    comes with the user."""
+    chosen = Profile.of(user).list_columns
+    if not isinstance(chosen, list):
+        return DEFAULT_COLUMNS
+    return tuple(key for key in COLUMN_KEYS if key in chosen)
+
+
+def page_size_of(user):
+    """How many operations a page of the list shows this person."""
+    size = Profile.of(user).list_page_size
+    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+class ListSettingsForm(SafeForm):
+    """The list's "Columns" disclosure: which columns, how many rows a page.
+
+    ``next`` is the list's query string, to go back to the same filters without
+    JavaScript (htmx sends the filters themselves)."""
+
+    columns = forms.MultipleChoiceField(
+        label=_("Columns"),
+        choices=[(column.key, column.label) for column in COLUMNS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    page_size = forms.TypedChoiceField(
+        label=_("Operations per page"),
+        choices=[(size, size) for size in PAGE_SIZES],
+        coerce=int,
+        error_messages={"invalid_choice": _("Choose one of the page sizes offered.")},
+    )
+    next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    @classmethod
+    def for_user(cls, user, query=""):
+        initial = {"columns": list(columns_of(user)), "page_size": page_size_of(user)}
+        return cls(initial={**initial, "next": query})
 
 
 def phase_position():
@@ -103,8 +185,12 @@ def filtered_operations(user, params):
     return form, qs
 
 
-def page_rows(queryset):
-    """What the table shows of each row, in a constant number of queries."""
-    return with_performer_count(
-        queryset.select_related("team", "owner__profile").prefetch_related(open_flags_prefetch())
-    )
+def page_rows(queryset, columns=COLUMN_KEYS):
+    """What the table shows of each row, in a constant number of queries: only what its
+    columns need (no flags read when they are not shown)."""
+    queryset = queryset.select_related("team", "owner__profile")
+    if "flags" in columns:
+        queryset = queryset.prefetch_related(open_flags_prefetch())
+    if "performers" in columns:
+        queryset = with_performer_count(queryset)
+    return queryset

@@ -343,14 +343,26 @@ def update_operation(operation, *, by, changes, expected_version, performers=Non
     return current
 
 
-def update_operations(items, *, by, batch_size=500):
-    """Save many edits at once (an import), each as update_operation would.
+def _differs(row, name, value):
+    """Whether saving ``value`` changes the field, a related row compared by its id (never
+    loaded: one query per row otherwise)."""
+    field = row._meta.get_field(name)
+    if field.many_to_one:
+        return getattr(row, field.attname) != getattr(value, "pk", value)
+    return getattr(row, name) != value
+
+
+def update_operations(items, *, by, batch_size=500, announce=True):
+    """Save many edits at once (an import, a bulk change of the list), each as
+    update_operation would.
 
     ``items``: (operation, changes, performers or None), each operation as the caller
     read it. The rows are locked a batch at a time and each version compared, so an
     edit saved meanwhile raises EditConflict (with ``row_index``) and nothing is
     written; then the batch is written with one UPDATE per batch, and its performers
-    replaced with one DELETE and one INSERT. Flags are left to the caller.
+    replaced with one DELETE and one INSERT. ``announce``: one operations_changed for
+    the batch, as update_operation's operation_changed for each. Flags are left to
+    the caller.
     """
     if not items:
         return []
@@ -363,7 +375,10 @@ def update_operations(items, *, by, batch_size=500):
         for start in range(0, len(ids), batch_size):
             chunk = ids[start : start + batch_size]
             current.update(
-                (op.pk, op) for op in Operation.objects.select_for_update().filter(pk__in=chunk)
+                (op.pk, op)
+                for op in Operation.objects.select_for_update(of=("self",))
+                .select_related("team")
+                .filter(pk__in=chunk)
             )
         fields, moved_team, announced = {"version", "updated_at"}, [], []
         now = timezone.now()
@@ -373,7 +388,7 @@ def update_operations(items, *, by, batch_size=500):
                 conflict = EditConflict(row or operation)
                 conflict.row_index = index
                 raise conflict
-            changed = [name for name, value in changes.items() if getattr(row, name) != value]
+            changed = [n for n, v in changes.items() if _differs(row, n, v)]
             announced.append((row, changed + (["performers"] if performers is not None else [])))
             for name, value in changes.items():
                 setattr(row, name, value)
@@ -391,10 +406,14 @@ def update_operations(items, *, by, batch_size=500):
             raise ValidationError(
                 {"name": _("Someone recorded one of these names meanwhile: preview again.")}
             ) from None
+        # An operation that changes team takes its history along (as Operation.save()):
+        # one UPDATE per team they go to.
+        to_team = {}
         for row in moved_team:
-            # An operation that changes team takes its history along (as Operation.save()).
-            row.transitions.update(team_id=row.team_id)
+            to_team.setdefault(row.team_id, []).append(row.pk)
             row._saved_team_id = row.team_id
+        for team_id, ids in to_team.items():
+            PhaseTransition.objects.filter(operation_id__in=ids).update(team_id=team_id)
         replaced = {op.pk: people for op, _c, people in items if people is not None}
         if replaced:
             through.objects.filter(operation_id__in=list(replaced)).delete()
@@ -406,7 +425,8 @@ def update_operations(items, *, by, batch_size=500):
                 ],
                 batch_size=batch_size,
             )
-        events.operations_changed.send(Operation, by=by, changes=announced)
+        if announce:
+            events.operations_changed.send(Operation, by=by, changes=announced)
     return saved
 
 

@@ -6,6 +6,9 @@ app_name = "operations"
 
 urlpatterns = [
     path("", views.operation_list, name="list"),
+    path("columns/", views.list_settings, name="list_settings"),
+    path("bulk/", views.bulk_change, name="bulk"),
+    path("bulk/done/", views.bulk_done, name="bulk_done"),
     path("new/", views.operation_create, name="create"),
     path("<int:pk>/", views.operation_detail, name="detail"),
     path("<int:pk>/edit/", views.operation_edit, name="edit"),

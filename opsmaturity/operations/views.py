@@ -4,11 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRefresh
 
+from opsmaturity.accounts.services import set_list_settings
 from opsmaturity.campaigns.progress import campaigns_of
 from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.lib.forms import parse_id
@@ -16,9 +19,23 @@ from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.teams import access
 
-from . import criteria, services
-from .forms import CriterionCheckForm, MoveForm, OperationForm, PurposeReviewForm
-from .lists import PAGE_SIZE, filtered_operations, open_flags_prefetch, page_rows
+from . import bulk, criteria, services
+from .forms import (
+    CriterionCheckForm,
+    MoveForm,
+    OperationFilterForm,
+    OperationForm,
+    PurposeReviewForm,
+)
+from .lists import (
+    COLUMNS,
+    ListSettingsForm,
+    columns_of,
+    filtered_operations,
+    open_flags_prefetch,
+    page_rows,
+    page_size_of,
+)
 from .models import Operation, PhaseCriterion, PhaseTransition
 from .phases import Phase
 
@@ -29,15 +46,174 @@ def operation_for_edit(request, pk):
     return access.get_or_deny(operations, pk, access.can_edit_operation, request.user)
 
 
+def _filter_query(params):
+    query = params.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _bulk_form(user):
+    """The bulk change bar of the list, for those who may change operations at all."""
+    if not access.can_change_in_bulk(user):
+        return None
+    form = bulk.BulkForm(user=user, auto_id="bulk_%s")
+    if not access.can_reassign_in_bulk(user):
+        for name in ("owner", "team", "team_owner"):
+            del form.fields[name]
+    return form
+
+
+def _list_context(request, params):
+    """What the list page shows for these filters, with the person's columns and page size."""
+    user = request.user
+    form, queryset = filtered_operations(user, params)
+    shown = columns_of(user)
+    rows = page_rows(queryset, shown)
+    page = Paginator(rows, page_size_of(user)).get_page(params.get("page"))
+    return {
+        "filters": form,
+        "page": page,
+        "columns": [column for column in COLUMNS if column.key in shown],
+        "shown": dict.fromkeys(shown, True),
+        "filter_query": _filter_query(params),
+        "bulk": _bulk_form(user),
+        "can_create": access.editable_teams(user).exists(),
+        "can_start_campaign": access.can_start_campaigns(user),
+    }
+
+
 @login_required
 @require_safe
 def operation_list(request):
-    form, queryset = filtered_operations(request.user, request.GET)
-    page = Paginator(page_rows(queryset), PAGE_SIZE).get_page(request.GET.get("page"))
-    can_create = access.editable_teams(request.user).exists()
-    context = {"filters": form, "page": page, "can_create": can_create}
-    context["can_start_campaign"] = access.can_start_campaigns(request.user)
+    context = _list_context(request, request.GET)
+    if not (request.htmx and not request.htmx.boosted):
+        context["list_settings"] = ListSettingsForm.for_user(request.user, context["filter_query"])
     return render_page_or_partial(request, "operations/list.html", "results", context)
+
+
+FILTER_NAMES = tuple(OperationFilterForm.base_fields)
+
+
+@login_required
+@require_POST
+def list_settings(request):
+    """Save the columns and page size of a person's list, from the list's own page.
+
+    Without JavaScript the form carries the list's query string and the answer goes
+    back to it; htmx sends the filters as they are on the page, and gets the table."""
+    form = ListSettingsForm(request.POST)
+    if request.htmx:
+        params = QueryDict(mutable=True)
+        for name in FILTER_NAMES:
+            params.setlist(name, request.POST.getlist(name))
+    else:
+        params = QueryDict(request.POST.get("next", ""), mutable=True)
+    params.pop("page", None)  # another page size: back to the first page
+    if form.is_valid():
+        set_list_settings(
+            request.user,
+            columns=form.cleaned_data["columns"],
+            page_size=form.cleaned_data["page_size"],
+        )
+    elif not request.htmx:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    back = reverse("operations:list") + (f"?{params.urlencode()}" if params else "")
+    if not request.htmx:
+        return redirect(back)
+    context = _list_context(request, params)
+    context["settings_errors"] = form.errors
+    response = render(request, "operations/list.html#results", context)
+    response["HX-Push-Url"] = back
+    return response
+
+
+def _back_to_list(filters):
+    """The list as it was filtered (a query string the form carried, re-encoded)."""
+    params = QueryDict(filters or "", mutable=True)
+    params.pop("page", None)
+    return reverse("operations:list") + (f"?{params.urlencode()}" if params else "")
+
+
+def _hidden_params(params):
+    """The reviewed change as the confirm form's hidden fields: ids, days, texts."""
+    fields = []
+    for name, value in params.items():
+        if value in (None, ""):
+            continue
+        if hasattr(value, "pk"):
+            value = value.pk
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        fields.append((name, value))
+    return fields
+
+
+@login_required
+@require_POST
+def bulk_change(request):
+    """Change the operations selected on the list: review first, then confirm.
+
+    A form POST, with the ids ticked (or the list's filters, for every operation they
+    match); the review shows what each operation would become, or why it is refused,
+    and confirming writes it all or nothing (operations.bulk)."""
+    back = _back_to_list(request.POST.get("filters"))
+    form = bulk.BulkForm(request.POST, user=request.user, auto_id="bulk_%s")
+    if not form.is_valid():
+        if "action" in form.errors:
+            messages.error(request, _("Choose what to change."))
+            return redirect(back)
+        action = form.cleaned_data["action"]
+        context = {
+            "form": form,
+            "back": back,
+            "action": action,
+            "fields": [form[name] for name in bulk.FIELDS[action] if name in form.fields],
+            "ids": request.POST.getlist("ids"),
+            "everything": bool(form.cleaned_data.get("everything")),
+            "filters": request.POST.get("filters", ""),
+        }
+        return render(request, "operations/bulk.html", context, status=400)
+    try:
+        selection = bulk.selection_of(request.user, request.POST, form)
+    except bulk.SelectionError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    action, params = form.cleaned_data["action"], form.params()
+    context = {
+        "form": form,
+        "back": back,
+        "action": action,
+        "hidden": _hidden_params(params),
+        "filters": request.POST.get("filters", ""),
+        "error": "",
+    }
+    status = 200
+    if request.POST.get("confirm"):
+        confirmed = set(bulk.parse_selection(request.POST.getlist("confirmed")) or ())
+        try:
+            result = bulk.apply(request.user, action, params, selection, confirmed)
+        except bulk.NotApplied as exc:
+            plan, context["error"], status = exc.plan, str(exc), 409
+        else:
+            summary = result.summary()
+            summary["back"] = back
+            request.session["bulk_summary"] = summary
+            return redirect("operations:bulk_done")
+    else:
+        plan = bulk.plan(request.user, action, params, selection)
+    context["plan"] = plan
+    context["what"] = bulk.describe(action, params)
+    return render(request, "operations/bulk.html", context, status=status)
+
+
+@login_required
+@require_safe
+def bulk_done(request):
+    """What a bulk change did: what changed, what was left as it was, what was refused."""
+    summary = request.session.get("bulk_summary")
+    if not summary:
+        return redirect("operations:list")
+    return render(request, "operations/bulk_done.html", {"summary": summary})
 
 
 @login_required

@@ -136,6 +136,27 @@ def can_move(user, operation, to_phase):
     return can_edit_operation(user, operation)
 
 
+def can_change_in_bulk(user):
+    """Whether the list offers changes to the selected operations: to anyone in a team
+    and to staff (each operation then asks the questions above, one by one)."""
+    return user.is_authenticated and (user.is_staff or bool(team_roles(user)))
+
+
+def can_reassign_in_bulk(user):
+    """Whether the list offers to change owners and teams, and to grant snoozes."""
+    return user.is_authenticated and (user.is_staff or bool(managed_team_ids(user)))
+
+
+def assignable_owners(user):
+    """The people a person may name owner of operations they manage: the active people
+    of the teams they manage (of every team for staff). Each operation still asks that
+    its owner be in its team."""
+    people = get_user_model().objects.filter(is_active=True)
+    if user.is_staff:
+        return people.filter(pk__in=Membership.objects.values("user_id"))
+    return people.filter(pk__in=managed_people(user))
+
+
 def move_targets(user, operation, phases):
     """The phases, of ``phases`` in order, a person may move the operation to."""
     return [p for p in phases if p != operation.phase and can_move(user, operation, p)]

@@ -56,7 +56,8 @@ def created_many(sender, by, operations, **kwargs):
 
 @receiver(events.operations_changed)
 def changed_many(sender, by, changes, **kwargs):
-    """A batch of edits (an import): what changed in each, as operation_changed says it."""
+    """A batch of edits (an import, a bulk change of the list): what changed in each, as
+    operation_changed says it; one query for the endpoints, one INSERT."""
     changes = [(operation, fields) for operation, fields in changes if fields]
     endpoints = receiving(Event.OPERATION_CHANGED) if changes else []
     if endpoints:
@@ -126,6 +127,27 @@ def snooze_asked(sender, flag, by, exemption, **kwargs):
 def snooze_decided(sender, flag, by, exemption, **kwargs):
     data = {"flag": flag_data(flag), "by": person(by), "decision": exemption_data(exemption)}
     emit(Event.SNOOZE_DECIDED, data)
+
+
+def _snoozes(event, key, by, exemptions):
+    endpoints = receiving(event) if exemptions else []
+    if endpoints:
+        payloads = [
+            {"flag": flag_data(e.flag), "by": person(by), key: exemption_data(e)}
+            for e in exemptions
+        ]
+        emit_many(event, payloads, endpoints)
+
+
+@receiver(events.snoozes_asked)
+def snoozes_asked(sender, by, exemptions, **kwargs):
+    """A batch of requests (a bulk change): one query for the endpoints, one INSERT."""
+    _snoozes(Event.SNOOZE_ASKED, "request", by, exemptions)
+
+
+@receiver(events.snoozes_decided)
+def snoozes_decided(sender, by, exemptions, **kwargs):
+    _snoozes(Event.SNOOZE_DECIDED, "decision", by, exemptions)
 
 
 @receiver(events.flags_changed)

@@ -74,6 +74,31 @@ def visits(w):
         Visit("home"),
         Visit("login"),
         *[Visit("operations:list", params=p, htmx=h) for p in for_list for h in (False, True)],
+        # every column shown, the table sent back for the filters typed on the page
+        Visit(
+            "operations:list_settings",
+            method="post",
+            htmx=True,
+            data={
+                "columns": ["team", "owner", "flags", "volume", "launched", "updated"],
+                "page_size": "25",
+                "scope": "all",
+                "q": PAYLOADS["operation.name"][:60],
+            },
+        ),
+        # a bulk change reviewed (names and reasons shown), then one confirmed that
+        # changes nothing (no snooze was asked for), and its summary
+        Visit(
+            "operations:bulk",
+            method="post",
+            data={"action": "move", "ids": [str(op.pk)], "to_phase": "standardize"},
+        ),
+        Visit(
+            "operations:bulk",
+            method="post",
+            data={"action": "grant", "ids": [str(op.pk)], "confirm": "1", "filters": "q=<b>"},
+        ),
+        Visit("operations:bulk_done"),
         Visit("operations:create"),
         Visit("operations:detail", (op.pk,)),
         Visit("operations:detail", (w["stalled"].pk,)),
