@@ -232,7 +232,9 @@ def test_a_runbook_link_that_is_no_web_address_is_refused(member_client, team, l
     runbook = criterion(Phase.STANDARDIZE, "runbook_linked")
     url = reverse("operations:check", args=[op.pk, runbook.pk])
     response = member_client.post(url, {"checked": "on", "evidence": link}, headers=HTMX)
-    assert "Give the runbook&#x27;s full web address" in response.content.decode()
+    body = response.content.decode()
+    assert "Give the runbook&#x27;s full web address" in body
+    assert 'aria-invalid="true"' in body  # what was typed is kept, marked
     assert Operation.objects.get(pk=op.pk).runbook_url == ""
     # Without JavaScript: the same message, on the move page.
     response = member_client.post(url, {"checked": "on", "evidence": link}, follow=True)
