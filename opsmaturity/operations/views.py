@@ -422,7 +422,8 @@ def criterion_check(request, pk, criterion_pk):
             "can_tick": True,
             "checklist_from": back,
             "error": error,
-            "error_for": criterion.pk,
+            "error_for": criterion.pk if error else None,
+            "typed": request.POST.get("evidence", "")[:500] if error else "",
             "unmet": sum(1 for item in items if not item.met),
             # The move page's hint beside the next phase says how many are left.
             "oob_hint": back == "move" and Phase(operation.phase).next is not None,
