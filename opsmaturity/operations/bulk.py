@@ -200,7 +200,7 @@ class BulkForm(SafeForm):
         empty_label=gettext_lazy("Keep each one's owner"),
     )
     to_phase = forms.ChoiceField(
-        label=gettext_lazy("Phase"),
+        label=gettext_lazy("Move to"),
         choices=[("", gettext_lazy("Choose a phase")), *Phase.choices],
         required=False,
     )
