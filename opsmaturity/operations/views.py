@@ -74,6 +74,7 @@ def _list_context(request, params):
         "page": page,
         "columns": [column for column in COLUMNS if column.key in shown],
         "shown": dict.fromkeys(shown, True),
+        "query": params,  # the pages' links keep the filters, whoever rendered them
         "filter_query": _filter_query(params),
         "bulk": _bulk_form(user),
         "can_create": access.editable_teams(user).exists(),
