@@ -448,12 +448,15 @@ def queries(client, data):
     return len(captured), response
 
 
-@pytest.mark.parametrize("action", ["move", "owner", "snooze"])
+@pytest.mark.parametrize("action", ["move", "owner", "team", "snooze"])
 def test_the_queries_do_not_grow_with_the_operations(client, world, action):
     manager, newcomer = world["users"]["manager"], world["users"]["newcomer"]
+    elsewhere = TeamFactory(name="Collections")
+    MembershipFactory(user=manager, team=elsewhere, role=Role.MANAGER)
     fields = {
         "move": {"to_phase": "standardize", "note": NOTE},
         "owner": {"owner": newcomer.pk},
+        "team": {"team": elsewhere.pk, "team_owner": manager.pk},
         "snooze": {"until": in_days(10).isoformat(), "reason": "Audit"},
     }[action]
     client.force_login(manager)
@@ -471,7 +474,8 @@ def test_the_queries_do_not_grow_with_the_operations(client, world, action):
         assert done.status_code == 302
         return reviewed, applied
 
-    assert measure(3, 0) == measure(30, 100)
+    measure(2, 0)  # once-only reads (the first session write, cached criteria) out of the way
+    assert measure(5, 100) == measure(50, 200)
 
 
 def test_the_list_with_the_bulk_bar_runs_a_fixed_number_of_queries(client, world):
