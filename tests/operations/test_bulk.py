@@ -512,3 +512,29 @@ def test_exemptions_in_bulk_check_what_one_by_one_checks(world):
     with pytest.raises(exemptions.ExemptionError):
         exemptions.grant_snoozes([(flag, in_days(3), "x")], by=manager)
     assert not FlagExemption.objects.exists()
+
+
+def test_bulk_snoozes_and_moves_send_the_events_one_by_one_sends(client, world, settings):
+    settings.OPS_WEBHOOKS_ALLOW_PRIVATE = True
+    events = ["snooze.asked", "snooze.decided", "operation.moved"]
+    Endpoint.objects.create(url="http://127.0.0.1:9/", events=events, secret="s" * 32)
+    a, b, c = world["ops"]
+    member, manager = world["users"]["member"], world["users"]["manager"]
+    one = Flag.objects.create(operation=c, kind=FlagKind.STALLED)
+    exemptions.request_snooze(one, by=member, until=in_days(5), reason="Vendor")
+    single = Delivery.objects.get(event="snooze.asked").payload
+    for op in (a, b):
+        Flag.objects.create(operation=op, kind=FlagKind.STALLED)
+    client.force_login(member)
+    review_and_confirm(client, "snooze", ids(a, b), until=in_days(5).isoformat(), reason="Vendor")
+    asked = Delivery.objects.filter(event="snooze.asked").exclude(payload=single)
+    assert asked.count() == 2
+    for delivery in asked:
+        assert set(delivery.payload) == set(single)
+        assert delivery.payload["request"] == single["request"]
+    client.force_login(manager)
+    review_and_confirm(client, "grant", ids(a, b, c))
+    assert Delivery.objects.filter(event="snooze.decided").count() == 3
+    review_and_confirm(client, "move", ids(a), to_phase="standardize", note=NOTE)
+    (moved_event,) = Delivery.objects.filter(event="operation.moved")
+    assert moved_event.payload["note"] == NOTE and moved_event.payload["to_phase"] == "standardize"
