@@ -168,6 +168,7 @@ def bulk_change(request):
             "back": back,
             "action": action,
             "fields": [form[name] for name in bulk.FIELDS[action] if name in form.fields],
+            "what": bulk.Action(action).label,
             "ids": request.POST.getlist("ids"),
             "everything": bool(form.cleaned_data.get("everything")),
             "filters": request.POST.get("filters", ""),

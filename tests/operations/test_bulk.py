@@ -141,6 +141,7 @@ def test_a_phase_must_be_chosen(client, world):
     response = review(client, "move", ids(a))
     assert response.status_code == 400
     assert "Choose the phase they move to." in response.content.decode()
+    assert "Move to a phase</strong> · 1 operation selected" in response.content.decode()
     # the selection is kept, to send again once the phase is chosen
     assert f'name="ids" value="{a.pk}:{a.version}"' in response.content.decode()
 
