@@ -67,7 +67,8 @@ def grant_snooze(flag, *, by, until, reason):
 
 def _locked_open_flags(flags):
     ids = [flag.pk for flag in flags]
-    current = Flag.objects.select_for_update().select_related("operation__team").in_bulk(ids)
+    flags = Flag.objects.select_for_update(of=("self",)).select_related("operation__team")
+    current = flags.in_bulk(ids)
     for pk in ids:
         if pk not in current or current[pk].resolved_at is not None:
             raise ExemptionError(_("This flag was resolved meanwhile; nothing to snooze."))

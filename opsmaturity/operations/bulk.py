@@ -200,7 +200,7 @@ class BulkForm(SafeForm):
         empty_label=gettext_lazy("Keep each one's owner"),
     )
     to_phase = forms.ChoiceField(
-        label=gettext_lazy("Phase"),
+        label=gettext_lazy("Move to"),
         choices=[("", gettext_lazy("Choose a phase")), *Phase.choices],
         required=False,
     )
@@ -342,7 +342,9 @@ def plan(user, action, params, selection, *, lock=False):
     operations = Operation.objects.select_related("team", "owner__profile")
     if lock:
         operations = operations.select_for_update(of=("self",))
-    found = operations.in_bulk(list(selection))
+    # in the order of the ids: two bulk changes of the same rows lock them in one order
+    # and wait for each other instead of deadlocking
+    found = {op.pk: op for op in operations.filter(pk__in=list(selection)).order_by("pk")}
     lines = []
     for pk, seen in selection.items():
         line = Line(pk=pk, seen=seen, operation=found.get(pk))

@@ -75,6 +75,7 @@ def _list_context(request, params):
         "page": page,
         "columns": [column for column in COLUMNS if column.key in shown],
         "shown": dict.fromkeys(shown, True),
+        "query": params,  # the pages' links keep the filters, whoever rendered them
         "filter_query": _filter_query(params),
         "bulk": _bulk_form(user),
         "can_create": access.editable_teams(user).exists(),
@@ -168,6 +169,7 @@ def bulk_change(request):
             "back": back,
             "action": action,
             "fields": [form[name] for name in bulk.FIELDS[action] if name in form.fields],
+            "what": bulk.Action(action).label,
             "ids": request.POST.getlist("ids"),
             "everything": bool(form.cleaned_data.get("everything")),
             "filters": request.POST.get("filters", ""),

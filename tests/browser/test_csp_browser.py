@@ -69,7 +69,7 @@ def test_htmx_updates_keep_the_policy(page, live_server, site):
     sign_in(page, live_server, "root", PASSWORD)
     page.goto(f"{live_server.url}/ops/?scope=all")
     with page.expect_response(lambda r: "/ops/" in r.url and r.request.headers.get("hx-request")):
-        page.get_by_label("Phase").select_option("launch")
+        page.locator("#list-filters").get_by_label("Phase").select_option("launch")
     expect(page.get_by_role("link", name="KYC checks")).to_be_visible()
 
 

@@ -114,7 +114,7 @@ def test_columns_and_page_size_are_chosen_on_the_list_and_kept(
     context, page = signed_in(browser, live_server, 1280)
     page.goto(f"{live_server.url}/ops/?scope=all&sort=-name")
     table = page.locator("table.ops")
-    expect(table.locator("thead th")).to_have_count(9)
+    expect(table.locator("thead th")).to_have_count(10)  # and the ticks
     page.get_by_text("Columns and page size").click()
     page.get_by_label("Monthly value").uncheck()  # htmx: the table follows at once
     expect(table.locator("thead th", has_text="Monthly value")).to_have_count(0)
@@ -140,5 +140,80 @@ def test_without_javascript_the_columns_form_still_saves(browser, live_server, w
     page.get_by_role("button", name="Save").click()
     assert page.url.endswith("/ops/?scope=all&phase=launch")
     expect(page.locator("table.ops thead th", has_text="Owner")).to_have_count(0)
-    expect(page.locator("table.ops thead th")).to_have_count(8)
+    expect(page.locator("table.ops thead th")).to_have_count(9)
+    context.close()
+
+
+def test_a_manager_moves_several_operations_at_once(browser, live_server, world, screenshot):
+    context, page = signed_in(browser, live_server, 1280)
+    page.goto(f"{live_server.url}/ops/?scope=all&phase=launch")
+    rows = page.locator('table.ops input[name="ids"]')
+    expect(rows).to_have_count(10)
+    # the head's checkbox (JavaScript) ticks the whole page, then none
+    every = page.get_by_label("Select every operation of this page")
+    every.check()
+    assert all(rows.nth(i).is_checked() for i in range(10))
+    every.uncheck()
+    rows.nth(0).check()
+    rows.nth(1).check()
+    page.get_by_text("Change the selected operations…").click()
+    page.get_by_label("Move to", exact=True).select_option("standardize")
+    page.get_by_label("Note").fill("Runbooks written in the November push")
+    page.get_by_role("button", name="Review the moves").click()
+    expect(page.get_by_role("heading", name="Review the change")).to_be_visible()
+    expect(page.locator(".bulk-review")).to_contain_text("2 operations will change")
+    assert page.evaluate(PAGE_WIDER) <= 0
+    screenshot(page, "bulk-review-1280")
+    page.get_by_role("button", name="Change these 2 operations").click()
+    expect(page.get_by_role("heading", name="Changes made")).to_be_visible()
+    expect(page.locator(".bulk-review")).to_contain_text("2 operations changed")
+    screenshot(page, "bulk-done-1280")
+    page.get_by_role("link", name="Back to the list").first.click()
+    expect(page.locator("table.ops tbody tr")).to_have_count(8)
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_on_a_phone_without_javascript_a_bulk_change_goes_through(
+    browser, live_server, world, lang, screenshot
+):
+    context, page = signed_in(browser, live_server, 390, lang, java_script_enabled=False)
+    page.goto(f"{live_server.url}/ops/?scope=all&phase=launch")
+    page.locator('table.ops input[name="ids"]').nth(0).check()
+    page.locator(".bulk-bar summary").click()
+    page.locator("#bulk_owner").select_option(label="Mika Morita-Vandenberghe")
+    page.locator('button[name="action"][value="owner"]').click()
+    assert page.evaluate(PAGE_WIDER) <= 0
+    screenshot(page, f"bulk-review-390-{lang}")
+    # every one is owned by Mika already: nothing to change, and it says so
+    expect(page.locator(".bulk-review")).to_contain_text(
+        "There is nothing to change." if lang == "en" else "変更するものはありません。"
+    )
+    page.go_back()
+    page.locator('table.ops input[name="ids"]').nth(0).check()
+    page.locator(".bulk-bar summary").click()
+    page.locator("#bulk_to_phase").select_option("retire")
+    page.locator("#bulk_note").fill("Replaced by the tax office's own service")
+    page.locator('button[name="action"][value="move"]').click()
+    page.locator(".bulk-review button.primary").click()
+    assert page.evaluate(PAGE_WIDER) <= 0
+    screenshot(page, f"bulk-done-390-{lang}")
+    expect(page.locator(".bulk-lines")).to_contain_text("Consumption tax filing preparation")
+    context.close()
+
+
+def test_the_list_its_disclosures_and_the_review_pass_axe(browser, live_server, world):
+    from tests.browser.test_accessibility import AXE, violations
+
+    if not AXE.exists():
+        pytest.skip("needs axe-core: `make test` installs it with npm")
+    context, page = signed_in(browser, live_server, 1280)
+    page.goto(f"{live_server.url}/ops/?scope=all&flag=any")
+    page.get_by_text("Columns and page size").click()
+    page.get_by_text("Change the selected operations…").click()
+    assert violations(page) == []
+    page.locator('table.ops input[name="ids"]').nth(0).check()
+    page.locator('button[name="action"][value="grant"]').click()
+    expect(page.get_by_role("heading", name="Review the change")).to_be_visible()
+    assert violations(page) == []
     context.close()

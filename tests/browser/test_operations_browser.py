@@ -104,7 +104,7 @@ def test_filters_live_in_the_url(page, live_server, member, screenshot):
     OperationFactory(name="Invoice matching", team=team, phase=Phase.AUTOMATE)
     OperationFactory(name="Churn follow-up", team=team, phase=Phase.LAUNCH)
     sign_in(page, live_server, "mika", PASSWORD)
-    page.get_by_label("Phase").select_option("automate")
+    page.locator("#list-filters").get_by_label("Phase").select_option("automate")
     expect(page.locator("#results")).not_to_contain_text("Churn follow-up")
     expect(page).to_have_url(re.compile(r"phase=automate"))
     screenshot(page, "operation-list")

@@ -141,6 +141,7 @@ def test_a_phase_must_be_chosen(client, world):
     response = review(client, "move", ids(a))
     assert response.status_code == 400
     assert "Choose the phase they move to." in response.content.decode()
+    assert "Move to a phase</strong> · 1 operation selected" in response.content.decode()
     # the selection is kept, to send again once the phase is chosen
     assert f'name="ids" value="{a.pk}:{a.version}"' in response.content.decode()
 
@@ -448,12 +449,15 @@ def queries(client, data):
     return len(captured), response
 
 
-@pytest.mark.parametrize("action", ["move", "owner", "snooze"])
+@pytest.mark.parametrize("action", ["move", "owner", "team", "snooze"])
 def test_the_queries_do_not_grow_with_the_operations(client, world, action):
     manager, newcomer = world["users"]["manager"], world["users"]["newcomer"]
+    elsewhere = TeamFactory(name="Collections")
+    MembershipFactory(user=manager, team=elsewhere, role=Role.MANAGER)
     fields = {
         "move": {"to_phase": "standardize", "note": NOTE},
         "owner": {"owner": newcomer.pk},
+        "team": {"team": elsewhere.pk, "team_owner": manager.pk},
         "snooze": {"until": in_days(10).isoformat(), "reason": "Audit"},
     }[action]
     client.force_login(manager)
@@ -471,7 +475,8 @@ def test_the_queries_do_not_grow_with_the_operations(client, world, action):
         assert done.status_code == 302
         return reviewed, applied
 
-    assert measure(3, 0) == measure(30, 100)
+    measure(2, 0)  # once-only reads (the first session write, cached criteria) out of the way
+    assert measure(5, 100) == measure(50, 200)
 
 
 def test_the_list_with_the_bulk_bar_runs_a_fixed_number_of_queries(client, world):
@@ -508,3 +513,29 @@ def test_exemptions_in_bulk_check_what_one_by_one_checks(world):
     with pytest.raises(exemptions.ExemptionError):
         exemptions.grant_snoozes([(flag, in_days(3), "x")], by=manager)
     assert not FlagExemption.objects.exists()
+
+
+def test_bulk_snoozes_and_moves_send_the_events_one_by_one_sends(client, world, settings):
+    settings.OPS_WEBHOOKS_ALLOW_PRIVATE = True
+    events = ["snooze.asked", "snooze.decided", "operation.moved"]
+    Endpoint.objects.create(url="http://127.0.0.1:9/", events=events, secret="s" * 32)
+    a, b, c = world["ops"]
+    member, manager = world["users"]["member"], world["users"]["manager"]
+    one = Flag.objects.create(operation=c, kind=FlagKind.STALLED)
+    exemptions.request_snooze(one, by=member, until=in_days(5), reason="Vendor")
+    single = Delivery.objects.get(event="snooze.asked").payload
+    for op in (a, b):
+        Flag.objects.create(operation=op, kind=FlagKind.STALLED)
+    client.force_login(member)
+    review_and_confirm(client, "snooze", ids(a, b), until=in_days(5).isoformat(), reason="Vendor")
+    asked = Delivery.objects.filter(event="snooze.asked").exclude(payload=single)
+    assert asked.count() == 2
+    for delivery in asked:
+        assert set(delivery.payload) == set(single)
+        assert delivery.payload["request"] == single["request"]
+    client.force_login(manager)
+    review_and_confirm(client, "grant", ids(a, b, c))
+    assert Delivery.objects.filter(event="snooze.decided").count() == 3
+    review_and_confirm(client, "move", ids(a), to_phase="standardize", note=NOTE)
+    (moved_event,) = Delivery.objects.filter(event="operation.moved")
+    assert moved_event.payload["note"] == NOTE and moved_event.payload["to_phase"] == "standardize"

@@ -95,6 +95,15 @@ def test_with_htmx_the_table_comes_back_for_the_filters_on_the_page(client, memb
     assert Profile.objects.get(user=member).list_page_size == 100
 
 
+def test_the_pages_of_a_table_sent_back_keep_the_filters(client, member, team):
+    for i in range(30):
+        OperationFactory(name=f"Op {i:02d}", team=team, owner=member)
+    client.force_login(member)
+    data = {"page_size": "25", "scope": "my_teams", "sort": "-name"}
+    body = client.post(SETTINGS, data, headers=HTMX).content.decode()
+    assert 'href="?scope=my_teams&amp;sort=-name&amp;page=2"' in body
+
+
 def test_a_page_size_not_offered_is_refused_and_nothing_saved(client, member, team):
     client.force_login(member)
     response = client.post(SETTINGS, {"columns": ["team"], "page_size": "100000"}, follow=True)

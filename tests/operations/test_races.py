@@ -125,3 +125,36 @@ def test_ten_people_editing_one_operation_at_once():
     assert 500 not in statuses, statuses
     assert statuses.count(302) == 1 and statuses.count(409) == 9, statuses
     assert Operation.objects.get(pk=op.pk).version == 2
+
+
+def test_eight_managers_confirming_bulk_moves_of_the_same_operations_at_once():
+    """Each reviewed the same 20 operations (in its own order) and confirms its own
+    move: one change wins whole, the others are told nothing was changed."""
+    team = TeamFactory(name="Billing")
+    ops = [OperationFactory(team=team, name=f"Batch {i}") for i in range(20)]
+    clients = clients_of(team, 8, Role.MANAGER)
+    targets = [Phase.STANDARDIZE, Phase.RETIRE]
+
+    def confirm(index, client):
+        chosen = ops if index % 2 else list(reversed(ops))
+        return client.post(
+            reverse("operations:bulk"),
+            {
+                "action": "move",
+                "to_phase": targets[index % 2],
+                "note": f"Batch {index}",
+                "ids": [f"{op.pk}:1" for op in chosen],
+                "confirmed": [str(op.pk) for op in chosen],
+                "confirm": "1",
+            },
+        )
+
+    statuses = all_at_once(clients, confirm)
+    assert statuses.count(302) == 1, statuses
+    assert set(statuses) <= {302, 409}, statuses
+    moves = PhaseTransition.objects.filter(operation__in=ops).exclude(from_phase="")
+    assert moves.count() == 20
+    assert len(set(moves.values_list("note", flat=True))) == 1  # one change, whole
+    assert set(
+        Operation.objects.filter(pk__in=[op.pk for op in ops]).values_list("version", flat=True)
+    ) == {2}
