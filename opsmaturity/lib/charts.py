@@ -23,7 +23,8 @@ LABEL_SIZE = 15  # line-end and bar labels, the readouts
 TICK_SIZE = 14  # axis ticks
 # variant → width in SVG units; shown from the container width in app.css
 VARIANTS = {"s": 340, "m": 520, "l": 880}
-# A touch target's least width (CSS px at the variant's own size).
+# A focus band's least width (CSS px at the variant's own size): twelve weeks get one
+# each on a phone; 52 get one every few weeks (the table under the chart has them all).
 MIN_BAND = 12
 # The most of a line chart's width its end labels may take.
 END_LABELS = 0.42
@@ -68,8 +69,8 @@ def fit(text, width, size=LABEL_SIZE):
 
 
 def end_label_texts(pairs, width):
-    """ "name value" for the end of each line, the names cut so that the labels take at
-    most ``END_LABELS`` of the chart's width (values are never cut)."""
+    """Each line's end label, its name and value, the names cut so that the labels take
+    at most ``END_LABELS`` of the chart's width (values are never cut)."""
     room = END_LABELS * width
     return [fit(name, room - text_width(" " + value)) + " " + value for name, value in pairs]
 

@@ -193,7 +193,8 @@ def main(argv=None):
         server.terminate()
         server.wait(timeout=15)
     print()
-    print(f"median of {args.runs} run(s), Accept-Language: {args.lang}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"median of {args.runs} run(s), Accept-Language: {args.lang}, load average {load}")
     print(f"{'page':18} {'path':22} " + " ".join(f"{k[:13]:>13}" for k in CATEGORIES))
     for name, path, scores, failing in rows:
         print(f"{name:18} {path:22} " + " ".join(f"{scores[k]:13}" for k in CATEGORIES))
