@@ -143,6 +143,29 @@ def money_column(model, name):
     return column
 
 
+def _money_in_read_only_fields():
+    """A read-only field of an amount (a manager's view-only pages, the history's
+    inlines) written as money too. Django's read-only field has no hook for how a
+    value is shown: its one call to display_for_field is wrapped, for the decimals
+    only (every decimal of the project is an amount of money)."""
+    from django.contrib.admin import helpers
+
+    shown = helpers.display_for_field
+    if getattr(shown, "shows_money", False):
+        return
+
+    def display_for_field(value, field, empty_value_display, *args, **kwargs):
+        if isinstance(field, models.DecimalField) and value is not None:
+            return money(value)
+        return shown(value, field, empty_value_display, *args, **kwargs)
+
+    display_for_field.shows_money = True
+    helpers.display_for_field = display_for_field
+
+
+_money_in_read_only_fields()
+
+
 class OpsModelAdmin(StrictAutocomplete, admin.ModelAdmin):
     """Every ModelAdmin of the project: its forms hold the app's limits (lib.forms),
     and its lists write amounts as money."""

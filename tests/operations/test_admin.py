@@ -46,6 +46,27 @@ def test_admin_lists_write_amounts_as_money_and_still_sort_by_them(admin_client)
     assert [op.name for op in ordered.context["cl"].result_list] == ["Big", "Small"]
 
 
+def test_read_only_amounts_are_money_too(client, admin_client):
+    """A manager's view-only page of an operation, and the history's read-only rows."""
+    from decimal import Decimal
+
+    from opsmaturity.teams.models import Role
+
+    team = TeamFactory(name="Billing")
+    manager = UserFactory(username="boss")
+    MembershipFactory(user=manager, team=team, role=Role.MANAGER)
+    op = OperationFactory(name="Big", team=team, monthly_cost=Decimal("1100000"))
+    move_phase(op, Phase.STANDARDIZE, by=manager, note="Runbook written")
+    url = reverse("admin:operations_operation_change", args=[op.pk])
+    history = admin_client.get(url).content.decode()  # staff edit the amount in its input
+    assert "1,100,000 JPY" in history, "the history's read-only row"
+    client.force_login(manager)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "1,100,000 JPY" in page.content.decode()
+    assert "1100000.00" not in page.content.decode()
+
+
 def column_of(client, url, name):
     """The admin's column number of a field, for its ?o= sort parameter."""
     names = [getattr(c, "__name__", c) for c in client.get(url).context["cl"].list_display]
