@@ -252,7 +252,10 @@ def test_a_row_a_key_refuses_rolls_the_whole_bulk_load_back():
     seed()
     before, operations = _schema(), Operation.objects.count()
     team_id = Team.objects.values_list("pk", flat=True).first()
-    orphan = (10**9, team_id, "", Phase.LAUNCH, None, timezone.now(), None, "", 1, 1)
+    values = {"operation_id": 10**9, "team_id": team_id, "to_phase": Phase.LAUNCH}
+    values |= {"at": timezone.now(), "kind": "created", "monthly_cost": 1, "monthly_value": 1}
+    blank = {"from_phase": "", "note": ""}
+    orphan = tuple(values.get(c, blank.get(c)) for c in TRANSITION_COLUMNS)
     with pytest.raises(IntegrityError), bulk_load([Operation, PhaseTransition]):
         copy_rows(PhaseTransition, TRANSITION_COLUMNS, [orphan])
     assert _schema() == before
