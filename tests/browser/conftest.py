@@ -114,6 +114,27 @@ def screenshot():
     return take
 
 
+def signed_in(browser, live_server, width, lang="en", username="mika", height=900, **options):
+    """A new context at ``width`` in ``lang``, signed in as ``username`` (the factories'
+    password), on the dashboard: (context, page). The fields are found by their names,
+    since their labels are in the page's language."""
+    from tests.teams.factories import PASSWORD
+
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        locale=lang,
+        extra_http_headers={"Accept-Language": lang},
+        **options,
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/dashboard/")
+    return context, page
+
+
 def sign_in(page, live_server, username, password):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)

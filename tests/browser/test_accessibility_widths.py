@@ -11,10 +11,11 @@ from django.utils import timezone
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
 from opsmaturity.operations.phases import ORDER, Phase
 from opsmaturity.teams.models import Role
+from tests.browser.conftest import signed_in
 from tests.browser.test_accessibility import AXE, violations
 from tests.operations.factories import OperationFactory
 from tests.organization.factories import SkillFactory, SkillLevelFactory, role_needing
-from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
+from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,17 +67,7 @@ def world():
 @pytest.mark.parametrize("lang", ["en", "ja"])
 @pytest.mark.parametrize("width", [390, 1280])
 def test_no_serious_violations_at_either_width(browser, live_server, world, lang, width):
-    context = browser.new_context(
-        viewport={"width": width, "height": 900},
-        locale=lang,
-        extra_http_headers={"Accept-Language": lang},
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=username]").fill("mika")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/dashboard/")
+    context, page = signed_in(browser, live_server, width, lang)
     found = {}
     for path in PAGES:
         page.goto(live_server.url + path.format(**world))

@@ -8,9 +8,10 @@ from django.utils import timezone
 from opsmaturity.campaigns import futures
 from opsmaturity.campaigns.models import CampaignProgress
 from opsmaturity.teams.models import Role
+from tests.browser.conftest import signed_in
 from tests.campaigns.factories import start_campaign
 from tests.operations.factories import OperationFactory
-from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
+from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,16 +38,7 @@ def test_the_campaign_pages_fit_a_phone(browser, live_server, language, screensh
         direction="Self-service everywhere",
         contribution="Written refund rules",
     )
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        locale=language,
-        extra_http_headers={"Accept-Language": language},
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("#id_username").fill("mika")
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("form button[type=submit]").click()
+    context, page = signed_in(browser, live_server, 390, language, height=844)
     for path in (
         "/campaigns/",
         "/campaigns/new/",

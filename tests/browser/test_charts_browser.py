@@ -13,7 +13,7 @@ from opsmaturity.campaigns.models import CampaignProgress
 from opsmaturity.maturity.models import Snapshot
 from opsmaturity.operations.phases import ORDER, Phase
 from opsmaturity.teams.models import Role
-from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.conftest import SCREENSHOTS, sign_in, signed_in
 from tests.campaigns.factories import start_campaign
 from tests.operations.factories import OperationFactory
 from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
@@ -94,17 +94,7 @@ def measured(page):
 @pytest.mark.parametrize("lang", ["en", "ja"])
 @pytest.mark.parametrize("width", [390, 1280])
 def test_chart_text_is_readable_and_apart(browser, live_server, world, lang, width):
-    context = browser.new_context(
-        viewport={"width": width, "height": 900},
-        locale=lang,
-        extra_http_headers={"Accept-Language": lang},
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=username]").fill("mika")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/dashboard/")
+    context, page = signed_in(browser, live_server, width, lang)
     charts = measured(page)
     variant = "chart-v-s" if width == 390 else "chart-v-m"
     assert [c["chart"] for c in charts] == [f"chart-v {variant}"] * 2

@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 from opsmaturity.maturity.models import Flag, FlagKind
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Role
+from tests.browser.conftest import signed_in
 from tests.operations.factories import OperationFactory
-from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
+from tests.teams.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,23 +66,6 @@ SELECTS_CUT = """(everyOption) => {
     return widest > room;
   }).map(s => s.name);
 }"""
-
-
-def signed_in(browser, live_server, width, lang="en", **options):
-    context = browser.new_context(
-        viewport={"width": width, "height": 900},
-        locale=lang,
-        extra_http_headers={"Accept-Language": lang},
-        **options,
-    )
-    page = context.new_page()
-    # by the fields' names: their labels are in the page's language
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=username]").fill("mika")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/dashboard/")
-    return context, page
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

@@ -11,7 +11,7 @@ from django.utils import timezone
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams.models import Role
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, signed_in
 from tests.operations.factories import OperationFactory
 from tests.organization.factories import SkillFactory, SkillLevelFactory, role_needing
 from tests.teams.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
@@ -78,17 +78,7 @@ def overflow(page):
 @pytest.mark.parametrize("lang", ["en", "ja"])
 @pytest.mark.parametrize("width", [390, 1280])
 def test_no_page_scrolls_sideways(browser, live_server, world, lang, width):
-    context = browser.new_context(
-        viewport={"width": width, "height": 800},
-        locale=lang,
-        extra_http_headers={"Accept-Language": lang},
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=username]").fill("mika")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url("**/dashboard/")
+    context, page = signed_in(browser, live_server, width, lang, height=800)
     wide = {}
     for path in PAGES:
         response = page.goto(live_server.url + path.format(**world))
