@@ -39,12 +39,9 @@ def _worker_waits_longer(conf, **kwargs):
     restarts is worth Celery's own twenty retries. Runs before the worker opens a
     connection, and its pool processes inherit it.
     """
-    from django.conf import settings
+    from opsmaturity.dbconfig import use_job_timeouts
 
-    from opsmaturity.dbconfig import set_statement_timeout
-
-    for database in settings.DATABASES.values():
-        set_statement_timeout(database, settings.DATABASE_JOB_STATEMENT_TIMEOUT)
+    use_job_timeouts()
     if str(conf.broker_url).startswith(("redis://", "rediss://")):
         conf.broker_transport_options = {
             **(conf.broker_transport_options or {}),

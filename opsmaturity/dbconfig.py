@@ -47,6 +47,24 @@ def set_statement_timeout(database, seconds):
     options["options"] = f"{kept} {ours}".strip()
 
 
+def use_job_timeouts():
+    """Give this process the patience of a job, not of a page: every database's next
+    connections get DATABASE_JOB_STATEMENT_TIMEOUT. The worker calls it at start, and
+    so do the commands that run a job by hand (scan_ops, send_digests, seed_demo…):
+    a scan of a million operations has statements longer than a request may wait."""
+    from django.conf import settings
+    from django.db import connections
+
+    seconds = settings.DATABASE_JOB_STATEMENT_TIMEOUT
+    for database in settings.DATABASES.values():
+        set_statement_timeout(database, seconds)
+    # A connection already open keeps the options it was opened with: closed, it
+    # reopens with these. One inside a transaction (a caller's, a test's) is left be.
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 def databases_from_env(default_url):
     """DATABASES from DATABASE_URL and the DATABASE_* bounds (README, "Configuration").
 

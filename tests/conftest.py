@@ -12,6 +12,19 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # A job command gives the process the job's statement timeout (dbconfig.use_job_timeouts):
+    # the next test starts with the page's again.
+    before = {alias: dict(db.get("OPTIONS", {})) for alias, db in settings.DATABASES.items()}
+    yield
+    from django.db import connections
+
+    for alias, options in before.items():
+        database = settings.DATABASES.get(alias)
+        if database is not None and database.get("OPTIONS", {}) != options:
+            database["OPTIONS"] = options
+            connections[alias].settings_dict["OPTIONS"] = options
+            if not connections[alias].in_atomic_block:
+                connections[alias].close()
 
 
 def pytest_report_header(config):

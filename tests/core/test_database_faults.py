@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.db.utils import DatabaseErrorWrapper
 from django.http import HttpResponse
@@ -321,6 +322,17 @@ def test_connections_carry_the_statement_timeout():
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "30s"
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("command", ["scan_ops", "snapshot_ops", "close_campaigns"])
+def test_a_job_run_by_hand_has_the_job_statement_timeout_not_the_page_one(command):
+    # A first scan of a million operations has statements past a page's 30 s.
+    call_command(command, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "5min"
 
 
 @requires_postgres

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from opsmaturity.campaigns import services
+from opsmaturity.dbconfig import use_job_timeouts
 
 
 class Command(BaseCommand):
@@ -11,6 +12,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, verbosity=1, **options):
+        use_job_timeouts()
         summary = services.daily()
         if verbosity >= 1:
             self.stdout.write(

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from opsmaturity.dbconfig import use_job_timeouts
 from opsmaturity.digests import sending
 
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run=False, emails=None, verbosity=1, **options):
+        use_job_timeouts()
         user_ids = None
         if emails:
             wanted = Q()

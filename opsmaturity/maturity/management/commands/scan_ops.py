@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
+from opsmaturity.dbconfig import use_job_timeouts
 from opsmaturity.maturity.models import FlagKind, ScanRun
 from opsmaturity.maturity.rules import reason_of
 from opsmaturity.maturity.scan import flags_changed_by, run_scan
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, operation_ids=None, verbosity=1, **options):
+        use_job_timeouts()
         try:
             result = run_scan(operation_ids=operation_ids)
         except DatabaseError as exc:

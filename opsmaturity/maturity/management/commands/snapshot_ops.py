@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from opsmaturity.dbconfig import use_job_timeouts
 from opsmaturity.maturity.snapshots import backfill_snapshots, take_snapshot
 
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, backfill_weeks=0, every_days=7, verbosity=1, **options):
+        use_job_timeouts()
         if backfill_weeks < 0 or every_days < 1:
             raise CommandError(_("--backfill-weeks must be 0 or more, --every-days 1 or more."))
         if backfill_weeks:

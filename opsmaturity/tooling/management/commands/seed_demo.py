@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from opsmaturity.dbconfig import use_job_timeouts
 from opsmaturity.maturity.scan import run_scan
 from opsmaturity.maturity.snapshots import backfill_snapshots, take_snapshot
 from opsmaturity.tooling import demo
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, ops, teams, seed, demo_logins, verbosity, **options):
+        use_job_timeouts()
         people, other_teams = demo.foreign_data()
         if people or other_teams:
             raise CommandError(

@@ -2,6 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from opsmaturity.dbconfig import use_job_timeouts
 from opsmaturity.operations.models import Operation
 from opsmaturity.teams.models import Team
 from opsmaturity.transfer import export
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
 
     def handle(self, *args, team, format, **options):
+        use_job_timeouts()
         operations = Operation.objects.order_by("team__name", "name", "pk")
         if team:
             found = Team.objects.filter(name__iexact=team).first()

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from opsmaturity.dbconfig import use_job_timeouts
 from opsmaturity.transfer import importing
 from opsmaturity.transfer.plan import cell_message
 from opsmaturity.transfer.reading import MAX_BYTES, FileRefused
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, dry_run, username, create_missing=False, **options):
+        use_job_timeouts()
         user = self.importer(username)
         path = Path(file)
         try:
