@@ -347,7 +347,8 @@ def test_with_many_teams_the_roll_up_starts_with_the_most_flagged(client):
 
 @requires_postgres
 def test_postgres_keeps_every_teams_size_in_its_statistics():
-    """A small team among large ones is planned as small (see migration 0008)."""
+    """A small team among up to 10,000 large ones is planned as small (operations
+    migrations 0008 and 0015)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT attrelid::regclass::text, attstattarget FROM pg_attribute "
@@ -355,6 +356,6 @@ def test_postgres_keeps_every_teams_size_in_its_statistics():
             "('operations_operation'::regclass, 'operations_phasetransition'::regclass)"
         )
         assert dict(cursor.fetchall()) == {
-            "operations_operation": 1000,
-            "operations_phasetransition": 1000,
+            "operations_operation": 10000,
+            "operations_phasetransition": 10000,
         }
