@@ -474,6 +474,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _crontab_from_env("OPS_SNAPSHOT_CRON", "15 0 * * *"),
         "options": {"expires": 23 * 60 * 60},
     },
+    # Each team's figures kept ahead of time (dashboard/figures.py): the teams a
+    # statement touched are counted live by the dashboard until this has run.
+    "dashboard-figures": {
+        "task": "opsmaturity.dashboard.refresh_figures",
+        "schedule": _crontab_from_env("OPS_FIGURES_CRON", "* * * * *"),
+        "options": {"expires": 50},
+    },
 }
 
 # --- REST API (opsmaturity/api, README "API") ------------------------------------

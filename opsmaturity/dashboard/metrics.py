@@ -12,18 +12,20 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opsmaturity.lib.clock import day_start, today
 from opsmaturity.maturity import rules
-from opsmaturity.maturity.models import Flag, FlagKind, Snapshot, not_snoozed
+from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
 from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, WORKING_PHASES, Phase
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Team
+
+from .figures import Figures
 
 ZERO = Decimal("0")
 LIST_LIMIT = 8
@@ -91,31 +93,23 @@ class Scope:
         return self.narrow(Snapshot.objects.all(), "team_id")
 
     @cached_property
+    def figures(self):
+        """The teams' figures (figures.py): kept ahead of time where no statement has
+        touched the team since the last refresh, live where one has."""
+        return Figures.of(self.team_ids)
+
+    @cached_property
     def by_team_and_phase(self):
         """Operations and monthly cost per team and phase: the funnel and the roll-up
-        both add these up, so the dashboard reads the operations once."""
-        return list(
-            self.operations()
-            .order_by()
-            .values("team_id", "phase")
-            .annotate(count=Count("pk"), cost=Coalesce(Sum("monthly_cost"), ZERO))
-        )
+        both add these up."""
+        return self.figures.by_team_and_phase()
 
     @cached_property
     def flags_by_team_and_kind(self):
         """Standing open flags per team and kind: ``shown`` (not snoozed, what the
         lists show), ``total`` and ``requested`` (a snooze asked for). The flag
         counts and the roll-up both add these up."""
-        return list(
-            self.narrow(Flag.objects.open().filter(rules.standing()), "operation__team_id")
-            .order_by()
-            .values("kind", team_id=F("operation__team_id"))
-            .annotate(
-                shown=Count("pk", filter=not_snoozed()),
-                total=Count("pk"),
-                requested=Count("pk", filter=Q(snooze_requested=True)),
-            )
-        )
+        return self.figures.flags_by_team_and_kind()
 
 
 def funnel(scope):
@@ -204,18 +198,11 @@ def conversion(scope, counts):
     Moved on: ever left launch for standardize or later. Stuck: still in launch past
     the limit. Retired straight from launch count as not converted.
     """
-    agg = scope.transitions().aggregate(
-        moved=Count(
-            "operation", distinct=True, filter=Q(from_phase=Phase.LAUNCH, to_phase__in=PAST_LAUNCH)
-        ),
-        dropped=Count(
-            "operation", distinct=True, filter=Q(from_phase=Phase.LAUNCH, to_phase=Phase.RETIRE)
-        ),
-    )
+    moved, dropped = scope.figures.left_launch()
     # Snoozed or not, a stalled operation has not moved on.
-    base = agg["moved"] + agg["dropped"] + counts["all_stalled"]
-    rate = round(100 * agg["moved"] / base) if base else None
-    return {"moved": agg["moved"], "base": base, "rate": rate}
+    base = moved + dropped + counts["all_stalled"]
+    rate = round(100 * moved / base) if base else None
+    return {"moved": moved, "base": base, "rate": rate}
 
 
 def savings(scope, since):
