@@ -120,25 +120,36 @@ def targets(results):
             varying.append(f"{label}: {sorted(counts)}")
     target("query counts the same at every size", not varying, {"varying": varying})
 
-    # 2. dashboard at 100k at most 3× its time at 1k
-    for key in ("dashboard_manager", "dashboard_small_manager", "dashboard_staff"):
+    # 2. pages at the largest size against the smallest (issue 19): the dashboards of
+    # managers within 2×, the staff's within 3×, every list page within 2×, one
+    # operation within 1.5×
+    def page_target(key, limit):
         a = _get(small, "requests", key, "median_ms")
         b = _get(large, "requests", key, "median_ms")
         ratio = round(b / a, 2) if a and b else None
         target(
-            f"{key.replace('_', ' ')}: {large['operations']:,} ≤ 3 × {small['operations']:,}",
-            ratio is not None and ratio <= 3,
+            f"{key.replace('_', ' ')}: {large['operations']:,} ≤ {limit:g} × "
+            f"{small['operations']:,}",
+            ratio is not None and ratio <= limit,
             {"small_ms": a, "large_ms": b, "ratio": ratio},
         )
 
-    # 3. the scan within 2× its raw SQL
+    page_target("dashboard_manager", 2)
+    page_target("dashboard_small_manager", 2)
+    page_target("dashboard_staff", 3)
+    lists = [k for k in (large.get("requests") or {}) if k.startswith("list_")]
+    for key in sorted(lists):
+        page_target(key, 2)
+    page_target("operation", 1.5)
+
+    # 3. the scan within 1.5× its raw SQL, first and hourly run
     for run, raw in (("first_run", "raw_insert"), ("second_run", "raw_select")):
         a = _get(large, "scan", run, "median_ms")
         b = _get(large, "scan", raw, "median_ms")
         ratio = round(a / b, 2) if a and b else None
         target(
-            f"scan {run.replace('_', ' ')} at {large['operations']:,} ≤ 2 × raw SQL",
-            ratio is not None and ratio <= 2,
+            f"scan {run.replace('_', ' ')} at {large['operations']:,} ≤ 1.5 × raw SQL",
+            ratio is not None and ratio <= 1.5,
             {"scan_ms": a, "raw_ms": b, "ratio": ratio},
         )
     target(
@@ -147,13 +158,42 @@ def targets(results):
         {},
     )
 
-    # 4. seed_demo of the largest size within 60 s
+    # 4. seed_demo of the largest size: within 60 s up to 100,000 operations, within
+    # about 8 minutes for 1,000,000 (in step with the size beyond)
     seconds = _get(large, "seed", "seconds")
+    limit = max(60, round(480 * large["operations"] / 1_000_000))
     target(
-        f"seed_demo of {large['operations']:,} within 60 s",
-        seconds is not None and seconds <= 60,
+        f"seed_demo of {large['operations']:,} within {limit} s",
+        seconds is not None and seconds <= limit,
         {"seconds": seconds, "generation_seconds": _get(large, "seed", "generation_seconds")},
     )
+
+    # 4b. a digest's build per recipient within 2× (the same recipients at every size)
+    per = [
+        (_get(s, "digests", "build", "seconds"), _get(s, "digests", "recipients"))
+        for s in (small, large)
+    ]
+    if all(seconds and recipients for seconds, recipients in per):
+        a, b = (seconds / recipients * 1000 for seconds, recipients in per)
+        target(
+            f"digest build per recipient: {large['operations']:,} ≤ 2 × {small['operations']:,}",
+            b <= 2 * a,
+            {"small_ms": round(a, 2), "large_ms": round(b, 2), "ratio": round(b / a, 2)},
+        )
+
+    # 4c. throughput: the manager's dashboard serves a quarter of /healthz's requests
+    # per second in the same run, at 100,000 operations (or the largest size below it)
+    loaded = [s for s in sizes if s["operations"] <= 100_000 and _get(s, "load", "dashboard")]
+    if loaded:
+        at = loaded[-1]
+        dash = _get(at, "load", "dashboard", "requests_per_second")
+        health = _get(at, "load", "healthz", "requests_per_second")
+        share = round(dash / health, 3) if dash and health else None
+        target(
+            f"dashboard under load at {at['operations']:,} ≥ ¼ of /healthz's requests/s",
+            share is not None and share >= 0.25,
+            {"dashboard_rps": dash, "healthz_rps": health, "share": share},
+        )
 
     # 5. digest queries per recipient constant
     for part in ("build", "render"):
