@@ -275,7 +275,8 @@ def _open(rule, operations, on, as_of):
     already_open = Flag.objects.filter(
         operation_id=OuterRef("pk"), kind=rule.kind, resolved_at__isnull=True
     )
-    sql, params = _insert_flags_sql(rule, operations.exclude(Exists(already_open)), on, as_of)
+    candidates = rule.filter(operations.exclude(Exists(already_open)), on, many=True)
+    sql, params = _insert_flags_sql(rule, candidates, as_of)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
@@ -289,14 +290,19 @@ def _resolve_and_open(rule, operations, open_flags, on, as_of):
     statements would each evaluate the rule over every operation: at 100,000
     operations that was most of an hourly run. Returns (resolved, opened).
     """
-    holding_sql, holding_params = _sql(rule.filter(operations, on).order_by().values("pk"))
+    holding_sql, holding_params = _sql(
+        rule.filter(operations, on, many=True).order_by().values("pk")
+    )
     open_sql, open_params = _sql(
         open_flags.filter(kind=rule.kind).order_by().values("pk", "operation_id")
     )
     flags = connection.ops.quote_name(Flag._meta.db_table)
     to_open = RawSQL("SELECT operation_id FROM differ WHERE flag_id IS NULL", ())
+    # The rule is not tested again on these: every part of the statement reads the
+    # same snapshot, so it holds for them (testing it again counted the performers
+    # of each new flag twice more at 1,000,000 operations).
     insert_sql, insert_params = _insert_flags_sql(
-        rule, operations.filter(pk__in=to_open), on, as_of, returning=True
+        rule, rule.annotate(operations.filter(pk__in=to_open), many=True), as_of, returning=True
     )
     # One hash join finds both sides of the difference: open flags whose operation
     # the rule no longer holds for, and operations it holds for with no open flag.
@@ -323,12 +329,11 @@ def _sql(queryset):
     return queryset.query.get_compiler(connection=connection).as_sql()
 
 
-def _insert_flags_sql(rule, operations, on, as_of, returning=False):
-    """INSERT … SELECT of an open flag of the rule's kind for each of ``operations``
-    where the rule holds; (sql, params)."""
+def _insert_flags_sql(rule, candidates, as_of, returning=False):
+    """INSERT … SELECT of an open flag of the rule's kind for each of ``candidates``
+    (operations where the rule holds, with what its facts read); (sql, params)."""
     candidates = (
-        rule.filter(operations, on)
-        .order_by()
+        candidates.order_by()
         .annotate(
             flag_kind=Value(str(rule.kind), output_field=CharField()),
             flag_opened_at=Value(as_of, output_field=DateTimeField()),
