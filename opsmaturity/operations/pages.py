@@ -266,6 +266,12 @@ class ListPage:
     redirect: str = ""
     notice: str = ""
 
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
     @property
     def has_other_pages(self):
         return self.has_previous or self.has_next
