@@ -131,6 +131,24 @@ def list_settings(request):
     return response
 
 
+# The bulk bar's owner boxes send what is typed under their own names (PersonSearch).
+SEARCH_PARAMS = ("q", "owner", "team_owner")
+
+
+@login_required
+@require_safe
+def people_search(request):
+    """The people one may name owner whose names hold what was typed, as the options
+    of the bulk bar's suggestions (htmx swaps them into its <datalist>)."""
+    access.require(
+        access.can_reassign_in_bulk(request.user),
+        _("Only managers of a team and staff choose owners."),
+    )
+    text = next((request.GET[name] for name in SEARCH_PARAMS if request.GET.get(name)), "")
+    people = bulk.people_to_assign(request.user, text[:200])
+    return render(request, "operations/_people_options.html", {"people": people})
+
+
 def _back_to_list(filters):
     """The list as it was filtered (a query string the form carried, re-encoded)."""
     params = QueryDict(filters or "", mutable=True)
@@ -145,7 +163,9 @@ def _hidden_params(params):
     for name, value in params.items():
         if value in (None, ""):
             continue
-        if hasattr(value, "pk"):
+        if hasattr(value, "get_username"):  # a person is typed by username
+            value = value.get_username()
+        elif hasattr(value, "pk"):
             value = value.pk
         elif hasattr(value, "isoformat"):
             value = value.isoformat()
