@@ -59,15 +59,21 @@ def matching(people, text):
     return people
 
 
-def find_person(people, text):
-    """The one person of ``people`` that a username or an email typed names, or a
-    ValidationError that says why not (nobody, or several with that email).
+def find_person(people, text, by_id=False):
+    """The one person of ``people`` that a username or an email typed names (or, with
+    ``by_id``, the id an address carries), or a ValidationError that says why not
+    (nobody, or several with that email).
 
-    One query: the username as typed wins, then the username in any case, then the
-    email (which two accounts may share)."""
+    One query: the id wins, then the username as typed, then the username in any
+    case, then the email (which two accounts may share)."""
     text = (text or "").strip()
-    found = list(people.filter(Q(username__iexact=text) | Q(email__iexact=text))[:10])
+    named = Q(username__iexact=text) | Q(email__iexact=text)
+    pk = int(text) if by_id and text.isdigit() and len(text) < 18 else None
+    if pk is not None:
+        named |= Q(pk=pk)
+    found = list(people.filter(named)[:10])
     for candidates in (
+        [p for p in found if p.pk == pk],
         [p for p in found if p.username == text],
         [p for p in found if p.username.lower() == text.lower()],
         [p for p in found if p.email.lower() == text.lower()],
@@ -100,14 +106,14 @@ class PersonLookupField(forms.CharField):
     For lists of thousands: the bulk bar's owner pickers named all 20,000 people of an
     installation with a million operations, 825 KB each on every page of the list."""
 
-    def __init__(self, *, queryset, **kwargs):
+    def __init__(self, *, queryset, by_id=False, **kwargs):
         kwargs.setdefault("max_length", 254)
         super().__init__(**kwargs)
-        self.queryset = queryset
+        self.queryset, self.by_id = queryset, by_id
 
     def prepare_value(self, value):
         return value.get_username() if hasattr(value, "get_username") else value
 
     def clean(self, value):
         text = super().clean(value)  # stripped, required and length checked
-        return find_person(self.queryset, text) if text else None
+        return find_person(self.queryset, text, self.by_id) if text else None

@@ -138,6 +138,8 @@ class PersonSearch(forms.TextInput):
                 "hx-target": f"#{base}_people",
                 "hx-swap": "innerHTML",
                 "hx-sync": "this:replace",
+                # Inside a filter form that pushes its address: the suggestions do not.
+                "hx-push-url": "false",
             }
         )
         return context

@@ -18,7 +18,7 @@ from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.teams import access
 
-from . import bulk, criteria, pages, services
+from . import bulk, criteria, lists, pages, services
 from .forms import (
     CriterionCheckForm,
     MoveForm,
@@ -138,14 +138,18 @@ SEARCH_PARAMS = ("q", "owner", "team_owner")
 @login_required
 @require_safe
 def people_search(request):
-    """The people one may name owner whose names hold what was typed, as the options
-    of the bulk bar's suggestions (htmx swaps them into its <datalist>)."""
-    access.require(
-        access.can_reassign_in_bulk(request.user),
-        _("Only managers of a team and staff choose owners."),
-    )
+    """The people whose names hold what was typed, as options of a box's suggestions
+    (htmx swaps them into its <datalist>): those one may name owner, for the bulk bar;
+    with ``among=owners``, those who own an operation, for the list's owner filter."""
     text = next((request.GET[name] for name in SEARCH_PARAMS if request.GET.get(name)), "")
-    people = bulk.people_to_assign(request.user, text[:200])
+    if request.GET.get("among") == "owners":
+        people = lists.owners_matching(text[:200])
+    else:
+        access.require(
+            access.can_reassign_in_bulk(request.user),
+            _("Only managers of a team and staff choose owners."),
+        )
+        people = bulk.people_to_assign(request.user, text[:200])
     return render(request, "operations/_people_options.html", {"people": people})
 
 

@@ -103,7 +103,7 @@ def test_the_list_page_names_nobody_in_the_owner_boxes(client, world):
         MembershipFactory(user=UserFactory(username=f"p{i:02d}"), team=world["billing"])
     client.force_login(world["users"]["mika"])
     html = client.get(reverse("operations:list"), {"scope": "all"}).content.decode()
-    box = re.search(r'<input type="text" name="owner"[^>]*>', html).group(0)
+    box = re.search(r'<input type="text" name="owner"[^>]*id="bulk_owner"[^>]*>', html).group(0)
     assert f'hx-get="{SEARCH}"' in box and 'list="bulk_owner_people"' in box
     assert 'aria-describedby="bulk_owner_help"' in box
     assert '<datalist id="bulk_owner_people"></datalist>' in html
@@ -201,3 +201,40 @@ def test_a_confirm_naming_someone_else_than_reviewed_changes_nothing(client, wor
     response = client.post(BULK, data)
     assert response.status_code == 400
     assert set(Operation.objects.values_list("owner", flat=True)) == {world["users"]["ann"].pk}
+
+
+# --- the list's owner filter: the same box, among those who own an operation ----------
+
+
+def test_the_owner_filter_suggests_owners_to_anyone_signed_in(client, world):
+    client.force_login(world["users"]["ann"])  # a member: she may filter, not reassign
+    # Ann owns the two operations; Kenji and Rui own none.
+    assert suggested_owners(client, "a") == ["ann"]
+    OperationFactory(team=world["risk"], owner=world["users"]["rui"])
+    assert suggested_owners(client, "sato") == ["rui"]
+    assert suggested_owners(client, "") == []  # nothing typed: nobody, not 20 of 20,000
+    client.logout()
+    assert client.get(SEARCH, {"among": "owners", "owner": "a"}).status_code == 302
+
+
+def suggested_owners(client, text):
+    response = client.get(SEARCH, {"among": "owners", "owner": text}, headers=HTMX)
+    assert response.status_code == 200
+    return re.findall(r'<option value="([^"]+)">', response.content.decode())
+
+
+def test_the_owner_filter_takes_a_username_an_email_or_an_id(client, world):
+    ann = world["users"]["ann"]
+    OperationFactory(name="Risk op", team=world["risk"], owner=world["users"]["rui"])
+    client.force_login(ann)
+    for typed in ("ann", "ANN", "ann@x.jp", str(ann.pk)):
+        html = client.get(reverse("operations:list"), {"scope": "all", "owner": typed})
+        html = html.content.decode()
+        assert "Billing op 1" in html and "Risk op" not in html, typed
+        # the box names her by username, whatever the address said
+        assert '<input type="text" name="owner" value="ann"' in html, typed
+    html = client.get(reverse("operations:list"), {"scope": "all", "owner": "nobody"})
+    html = html.content.decode()
+    assert "Risk op" in html and "Billing op 1" in html  # left out, and said so
+    warning = re.search(r"were not understood and were left out: ([^<]*)</p>", html).group(1)
+    assert warning.startswith("Owner")
