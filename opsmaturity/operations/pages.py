@@ -27,14 +27,15 @@ without reading a row), or "More than 10,000" where there is none (SQLite).
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import BooleanField, Expression, F, Q, Value
+from django.db.models import BooleanField, Expression, F, OrderBy, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -145,10 +146,15 @@ class Order:
     descending: bool
     output_field: object
     nullable: bool
+    seek: str = ""  # what the conditions and ORDER BY name: ``name`` unless sorted apart
 
     @property
     def key(self):
         return f"-{self.name}" if self.descending else self.name
+
+    @property
+    def column(self):
+        return self.seek or self.name
 
     def value_of(self, row):
         value = row
@@ -156,26 +162,44 @@ class Order:
             value = getattr(value, part) if value is not None else None
         return value
 
+    def sorted_apart(self, rows):
+        """(rows, order) sorted by a copy of the value that no index holds.
+
+        For a list the count found small (EXACT_COUNT rows or fewer): PostgreSQL then
+        reads its rows through the filters' own indexes, as the count just did, and
+        sorts them, instead of walking the sort's index past everyone else's rows
+        (a manager's five teams among 2,000: 26,000 rows read for 50, 300–600 ms,
+        against a few ms). COALESCE(x, x) is x, NULL included."""
+        rows = rows.alias(seek_value=Coalesce(F(self.name), F(self.name)))
+        order = replace(self, seek="seek_value")
+        return rows.order_by(*order.ordering()), order
+
+    def ordering(self):
+        nulls = {"nulls_first": True} if self.descending else {"nulls_last": True}
+        value = OrderBy(F(self.column), descending=self.descending, **nulls)
+        return value, OrderBy(F("pk"), descending=self.descending)
+
     def beyond(self, value, pk, forward):
         """The rows past (value, id) reading forward in this order, or backward.
 
         NULL comes last in an ascending order and first in a descending one (as an
         index keeps it, and lists.ordering asks): the greatest value, in both."""
         greater = forward != self.descending
+        name = self.column
         if not self.nullable:
             rows = Beyond(
-                [F(self.name), F("pk")],
+                [F(name), F("pk")],
                 [Value(value, output_field=self.output_field), Value(pk)],
                 ">" if greater else "<",
             )
-            if "__" not in self.name:
+            if "__" not in name:
                 return rows
             # A column of another table (the team's name): no index holds the pair, but
             # with the first half alone as a condition PostgreSQL reads the teams in
             # order from there, each team's operations by id, and stops at the page
             # (3–5 s → a few ms at 1,000,000 operations).
-            return Q(rows, **{f"{self.name}__{'gte' if greater else 'lte'}": value})
-        name, after_pk = self.name, Q(pk__gt=pk) if greater else Q(pk__lt=pk)
+            return Q(rows, **{f"{name}__{'gte' if greater else 'lte'}": value})
+        after_pk = Q(pk__gt=pk) if greater else Q(pk__lt=pk)
         if value is None:
             if greater:
                 return Q(**{f"{name}__isnull": True}) & after_pk
@@ -352,6 +376,8 @@ def page_of(queryset, params, size, rows=None):
     rows = queryset if rows is None else rows
     order = order_of(queryset)
     count = count_rows(queryset)
+    if count.exact:
+        rows, order = order.sorted_apart(rows)
     cursor = Cursor.read(params["cursor"], order) if params.get("cursor") else None
     number = _page_number(params.get("page")) if cursor is None else None
     page = ListPage([], count, size)

@@ -10,9 +10,15 @@ REQUEST_ROWS = (
     ("dashboard_small_manager", "dashboard, the demo's manager (4 small teams)"),
     ("list_mine_small_manager", 'operations list, "mine", the demo\'s manager'),
     ("list_first", "operations list, all teams, phase filter, page 1"),
-    ("list_last", "operations list, same filter, last page"),
+    ("list_last", "operations list, same filter, last page (its Last link)"),
+    ("list_middle", "operations list, every operation by name, middle page (its cursor)"),
+    ("list_filtered", "operations list, one team and a phase, by cost"),
+    ("list_sorted", "operations list, every operation by shortfall, page 2 (Next)"),
     ("operation", "one operation's page"),
 )
+
+
+LIST_PAGES = ("list_first", "list_last", "list_middle", "list_filtered", "list_sorted")
 
 
 def _get(data, *keys):
@@ -128,6 +134,18 @@ def targets(results):
         target(
             f"{key.replace('_', ' ')}: {large['operations']:,} ≤ 3 × {small['operations']:,}",
             ratio is not None and ratio <= 3,
+            {"small_ms": a, "large_ms": b, "ratio": ratio},
+        )
+
+    # 2b. the list's pages, wherever they are, at most 2× their time at 1k (keyset
+    # pagination: a page is one range of an index, whatever its depth)
+    for key in LIST_PAGES:
+        a = _get(small, "requests", key, "median_ms")
+        b = _get(large, "requests", key, "median_ms")
+        ratio = round(b / a, 2) if a and b else None
+        target(
+            f"{key.replace('_', ' ')}: {large['operations']:,} ≤ 2 × {small['operations']:,}",
+            ratio is not None and ratio <= 2,
             {"small_ms": a, "large_ms": b, "ratio": ratio},
         )
 
