@@ -105,3 +105,48 @@ class PeoplePicker(forms.CheckboxSelectMultiple):
             rows,
             _("Nobody by that name."),
         )
+
+
+class PersonSearch(forms.TextInput):
+    """A text box for one person (lib.people.PersonLookupField) that suggests, as one
+    types, the few people a search URL returns for it: htmx fills a <datalist> with at
+    most lib.people.SEARCH_LIMIT of them, each as its username (what the box sends)
+    named as they chose. No script of ours: the browser shows the suggestions, and
+    without JavaScript the box takes a username or an email as it is.
+
+    ``search_url`` is set by the form (lib imports no app): the search view reads the
+    text under the box's own name."""
+
+    def __init__(self, attrs=None, search_url=""):
+        super().__init__(attrs)
+        self.search_url = search_url
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        base = widget["attrs"].get("id") or f"id_{name}"
+        widget["attrs"].update(
+            {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
+        )
+        if not self.search_url:
+            return context
+        widget["attrs"].update(
+            {
+                "list": f"{base}_people",
+                "hx-get": self.search_url,
+                "hx-trigger": "input changed delay:250ms, focus once",
+                "hx-target": f"#{base}_people",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+                # Inside a filter form that pushes its address: the suggestions do not.
+                "hx-push-url": "false",
+            }
+        )
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        box = super().render(name, value, attrs, renderer)
+        if not self.search_url:
+            return box
+        base = (attrs or {}).get("id") or self.attrs.get("id") or f"id_{name}"
+        return format_html('{}<datalist id="{}_people"></datalist>', box, base)

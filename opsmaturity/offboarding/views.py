@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from opsmaturity.lib.concurrency import EditConflict
 from opsmaturity.lib.htmx import render_page_or_partial
-from opsmaturity.lib.people import display_name
+from opsmaturity.lib.people import display_name, matching
 from opsmaturity.operations.models import Operation
 from opsmaturity.operations.phases import Phase
 from opsmaturity.teams import access
@@ -63,13 +63,7 @@ def people(request):
         found = found.filter(is_active=True)
     elif data.get("status") == "left":
         found = found.filter(is_active=False)
-    for word in (data.get("q") or "").split():
-        found = found.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(username__icontains=word)
-            | Q(email__icontains=word)
-        )
+    found = matching(found, data.get("q"))
     found = with_operation_counts(found).order_by(
         "-is_active", "first_name", "last_name", "username"
     )

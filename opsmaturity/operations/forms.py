@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -10,9 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from opsmaturity.campaigns.models import Campaign
 from opsmaturity.lib.formatting import lazy_percent, listing
 from opsmaturity.lib.forms import SafeForm, SafeModelForm
-from opsmaturity.lib.people import PeopleChoiceField, PersonChoiceField, display_name
+from opsmaturity.lib.people import (
+    PeopleChoiceField,
+    PersonChoiceField,
+    PersonLookupField,
+    display_name,
+)
 from opsmaturity.lib.text import same_name
-from opsmaturity.lib.widgets import PeoplePicker, QuickSelect
+from opsmaturity.lib.widgets import PeoplePicker, PersonSearch, QuickSelect
 from opsmaturity.maturity.models import FlagKind
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Membership, Team
@@ -387,12 +393,15 @@ class OperationFilterForm(SafeForm):
     phase = forms.ChoiceField(
         label=_("Phase"), choices=[("", _("Any phase"))] + Phase.choices, required=False
     )
-    owner = PersonChoiceField(
+    # Typed, with suggestions, not a list of everyone who owns an operation (20,000
+    # people and 815 KB at 1,000,000 operations); an id, as the people list's links
+    # and the API send, is understood too.
+    owner = PersonLookupField(
         label=_("Owner"),
         queryset=User.objects.none(),
         required=False,
-        empty_label=_("Anyone"),
-        widget=QuickSelect,
+        by_id=True,
+        widget=PersonSearch(attrs={"placeholder": _("Anyone")}),
     )
     flag = forms.ChoiceField(
         label=_("Open flag"),
@@ -421,8 +430,23 @@ class OperationFilterForm(SafeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # EXISTS, not a join with DISTINCT: one index probe per person instead of
-        # joining every operation (120 ms → 25 ms at 100,000 operations).
-        self.fields["owner"].queryset = User.objects.filter(
-            Exists(Operation.objects.filter(owner=OuterRef("pk")))
-        ).order_by("first_name", "last_name", "username")
+        self.fields["owner"].queryset = owners()
+        self.fields["owner"].widget.search_url = reverse("operations:people_search") + (
+            "?among=owners"
+        )
+
+    def full_clean(self):
+        super().full_clean()
+        owner = getattr(self, "cleaned_data", {}).get("owner")
+        if owner is not None and self.data.get("owner") != owner.get_username():
+            # The box shows whom the address names by id or email: their username.
+            self.data = self.data.copy()
+            self.data["owner"] = owner.get_username()
+
+
+def owners():
+    """Everyone who owns an operation: whom the list filters by.
+
+    EXISTS, not a join with DISTINCT: one index probe per person instead of joining
+    every operation (120 ms → 25 ms at 100,000 operations)."""
+    return User.objects.filter(Exists(Operation.objects.filter(owner=OuterRef("pk"))))

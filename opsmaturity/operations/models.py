@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from opsmaturity.lib.models import AppendOnly
 from opsmaturity.lib.text import normalize_name
 
-from .phases import Phase
+from .phases import ORDER, Phase
 
 # Large enough for any real operation, small enough to catch a typo of extra zeros.
 MAX_MONEY = 10**11
@@ -25,6 +25,20 @@ def name_taken(team, name):
         "team": team.name,
         "name": name,
     }
+
+
+def phase_position():
+    """The phase as its place in the method (launch 0 … retired 4), to sort by: the
+    list orders and seeks by it, and an index holds it (Operation.Meta.indexes)."""
+    return Case(
+        *[When(phase=phase, then=Value(i)) for i, phase in enumerate(ORDER)],
+        output_field=IntegerField(),
+    )
+
+
+def shortfall():
+    """How much more it costs than it earns each month (negative when it earns more)."""
+    return F("monthly_cost") - F("monthly_value")
 
 
 class OperationQuerySet(models.QuerySet):
@@ -163,11 +177,19 @@ class Operation(models.Model):
             ),
             # purpose not reviewed for a long time
             models.Index(fields=["purpose_reviewed_at"], name="operation_purpose_reviewed"),
-            # the dashboard's short lists, read in this order until they are full:
+            # Each sort of the list, with the id that breaks its ties: a page is then one
+            # range of one index, read forward or backward from where the last one
+            # ended (operations.pages), the thousandth page as fast as the first.
+            models.Index(fields=["name", "id"], name="operation_name_id"),
+            models.Index(phase_position(), F("id"), name="operation_phase_order_id"),
+            models.Index(fields=["phase_entered_at", "id"], name="operation_entered_id"),
+            models.Index(fields=["monthly_cost", "id"], name="operation_cost_id"),
+            # also the dashboard's short lists, read in this order until they are full:
             # depends on one person, most valuable first
-            models.Index(fields=["monthly_value"], name="operation_value"),
-            # retire candidates, the biggest shortfall of value against cost first
-            models.Index(F("monthly_cost") - F("monthly_value"), name="operation_shortfall"),
+            models.Index(fields=["monthly_value", "id"], name="operation_value_id"),
+            # also the retire candidates, the biggest shortfall of value against cost first
+            models.Index(shortfall(), F("id"), name="operation_shortfall_id"),
+            models.Index(fields=["updated_at", "id"], name="operation_updated_id"),
         ]
 
     def __str__(self):

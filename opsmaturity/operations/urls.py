@@ -9,6 +9,7 @@ urlpatterns = [
     path("columns/", views.list_settings, name="list_settings"),
     path("bulk/", views.bulk_change, name="bulk"),
     path("bulk/done/", views.bulk_done, name="bulk_done"),
+    path("people/", views.people_search, name="people_search"),
     path("new/", views.operation_create, name="create"),
     path("<int:pk>/", views.operation_detail, name="detail"),
     path("<int:pk>/edit/", views.operation_edit, name="edit"),

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +18,7 @@ from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity.moves import IllegalMove, classify_move
 from opsmaturity.teams import access
 
-from . import bulk, criteria, services
+from . import bulk, criteria, lists, pages, services
 from .forms import (
     CriterionCheckForm,
     MoveForm,
@@ -49,6 +48,7 @@ def operation_for_edit(request, pk):
 def _filter_query(params):
     query = params.copy()
     query.pop("page", None)
+    query.pop("cursor", None)
     return query.urlencode()
 
 
@@ -68,8 +68,7 @@ def _list_context(request, params):
     user = request.user
     form, queryset = filtered_operations(user, params)
     shown = columns_of(user)
-    rows = page_rows(queryset, shown)
-    page = Paginator(rows, page_size_of(user)).get_page(params.get("page"))
+    page = pages.page_of(queryset, params, page_size_of(user), rows=page_rows(queryset, shown))
     return {
         "filters": form,
         "page": page,
@@ -87,6 +86,9 @@ def _list_context(request, params):
 @require_safe
 def operation_list(request):
     context = _list_context(request, request.GET)
+    if context["page"].redirect:  # a page number too deep to open by it (pages.page_of)
+        messages.info(request, context["page"].notice)
+        return redirect(context["page"].redirect)
     if not (request.htmx and not request.htmx.boosted):
         context["list_settings"] = ListSettingsForm.for_user(request.user, context["filter_query"])
     return render_page_or_partial(request, "operations/list.html", "results", context)
@@ -110,6 +112,7 @@ def list_settings(request):
     else:
         params = QueryDict(request.POST.get("next", ""), mutable=True)
     params.pop("page", None)  # another page size: back to the first page
+    params.pop("cursor", None)
     if form.is_valid():
         set_list_settings(
             request.user,
@@ -128,10 +131,33 @@ def list_settings(request):
     return response
 
 
+# The bulk bar's owner boxes send what is typed under their own names (PersonSearch).
+SEARCH_PARAMS = ("q", "owner", "team_owner")
+
+
+@login_required
+@require_safe
+def people_search(request):
+    """The people whose names hold what was typed, as options of a box's suggestions
+    (htmx swaps them into its <datalist>): those one may name owner, for the bulk bar;
+    with ``among=owners``, those who own an operation, for the list's owner filter."""
+    text = next((request.GET[name] for name in SEARCH_PARAMS if request.GET.get(name)), "")
+    if request.GET.get("among") == "owners":
+        people = lists.owners_matching(text[:200])
+    else:
+        access.require(
+            access.can_reassign_in_bulk(request.user),
+            _("Only managers of a team and staff choose owners."),
+        )
+        people = bulk.people_to_assign(request.user, text[:200])
+    return render(request, "operations/_people_options.html", {"people": people})
+
+
 def _back_to_list(filters):
     """The list as it was filtered (a query string the form carried, re-encoded)."""
     params = QueryDict(filters or "", mutable=True)
     params.pop("page", None)
+    params.pop("cursor", None)
     return reverse("operations:list") + (f"?{params.urlencode()}" if params else "")
 
 
@@ -141,7 +167,9 @@ def _hidden_params(params):
     for name, value in params.items():
         if value in (None, ""):
             continue
-        if hasattr(value, "pk"):
+        if hasattr(value, "get_username"):  # a person is typed by username
+            value = value.get_username()
+        elif hasattr(value, "pk"):
             value = value.pk
         elif hasattr(value, "isoformat"):
             value = value.isoformat()

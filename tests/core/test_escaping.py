@@ -99,6 +99,13 @@ def visits(w):
             data={"action": "grant", "ids": [str(op.pk)], "confirm": "1", "filters": "q=<b>"},
         ),
         Visit("operations:bulk_done"),
+        # the owner boxes' suggestions: those one may name owner; those who own one
+        Visit("operations:people_search", htmx=True),
+        Visit(
+            "operations:people_search",
+            params={"among": "owners", "owner": w.member.get_username()[:10]},
+            htmx=True,
+        ),
         Visit("operations:create"),
         Visit("operations:detail", (op.pk,)),
         Visit("operations:detail", (w["stalled"].pk,)),
@@ -437,6 +444,7 @@ REFUSED = {
     "manager": {"digests:preview", "teams:rename", "webhooks:detail"} | WEBHOOK_PAGES,
     "member": {
         "digests:preview",  # someone else's
+        "operations:people_search",  # whom one may name owner: managers and staff
         "teams:rename",
         "teams:member_add",
         "invitations:invite",

@@ -60,6 +60,35 @@ def measure_request(client, url, runs=VIEW_RUNS):
     )
 
 
+def link_of(client, url, rel):
+    """The address of a page's pager link (``rel`` "next", "last"…), as a person clicks
+    it; a CommandError when the page has none."""
+    import html
+    import re
+
+    body = client.get(url).content.decode()
+    found = re.search(rf'<a rel="{rel}" href="([^"]+)"', body)
+    if found is None:
+        raise CommandError(f"{url} has no {rel} link")
+    return html.unescape(found.group(1))
+
+
+def middle_of_list(url, user):
+    """The list at ``url`` from its middle row on, as its cursor would open it (a person
+    gets there by Next, page after page): where an OFFSET page was slowest."""
+    from django.http import QueryDict
+
+    from opsmaturity.operations import pages
+    from opsmaturity.operations.lists import filtered_operations
+
+    query = QueryDict(url.split("?", 1)[1], mutable=True)
+    _form, queryset = filtered_operations(user, query)
+    row = queryset[queryset.count() // 2]
+    order = pages.order_of(queryset)
+    query["cursor"] = pages.Cursor(pages.AFTER, order.value_of(row), row.pk).sign(order)
+    return f"{url.split('?', 1)[0]}?{query.urlencode()}"
+
+
 def measure_snapshot():
     from opsmaturity.maturity.snapshots import take_snapshot
 
@@ -88,7 +117,6 @@ def prepare_fixture():
     from django.db.models import Exists, OuterRef
 
     from opsmaturity.maturity.models import Flag
-    from opsmaturity.operations.lists import PAGE_SIZE
     from opsmaturity.operations.models import Operation, PurposeReview
     from opsmaturity.operations.phases import Phase
     from opsmaturity.teams.models import Membership, Role, Team
@@ -135,5 +163,11 @@ def prepare_fixture():
         "operation_id": operation.pk,
         "list_url": f"/ops/?scope=all&phase={list_phase}&sort=name",
         "list_rows": listed,
-        "list_last_page": max((listed + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        # every operation, by name (the middle page); one team's in a phase, by cost
+        # (filtered); and every operation by shortfall, the biggest first (sorted)
+        "list_all_url": "/ops/?scope=all&sort=name",
+        "list_filtered_url": (
+            f"/ops/?scope=all&team={teams[0].pk}&phase={Phase.AUTOMATE}&sort=-cost"
+        ),
+        "list_sorted_url": "/ops/?scope=all&sort=-shortfall",
     }

@@ -10,7 +10,10 @@ REQUEST_ROWS = (
     ("dashboard_small_manager", "dashboard, the demo's manager (4 small teams)"),
     ("list_mine_small_manager", 'operations list, "mine", the demo\'s manager'),
     ("list_first", "operations list, all teams, phase filter, page 1"),
-    ("list_last", "operations list, same filter, last page"),
+    ("list_last", "operations list, same filter, last page (its Last link)"),
+    ("list_middle", "operations list, every operation by name, middle page (its cursor)"),
+    ("list_filtered", "operations list, one team and a phase, by cost"),
+    ("list_sorted", "operations list, every operation by shortfall, page 2 (Next)"),
     ("operation", "one operation's page"),
 )
 

@@ -27,7 +27,7 @@ from .constants import (
     SNAPSHOT_RUNS,
     VIEW_RUNS,
 )
-from .measure import measure_request, measure_snapshot, prepare_fixture
+from .measure import link_of, measure_request, measure_snapshot, middle_of_list, prepare_fixture
 from .report import _get, markdown, targets
 from .system import (
     check_database,
@@ -249,6 +249,8 @@ class Bench:
         small_manager.force_login(users[fixture["small_manager_id"]])
         anonymous = Client()
         rows = {}
+        # The list's deep pages as a person reaches them: by the Last and Next links.
+        staff_user = users[fixture["staff_id"]]
         for key, client, url in (
             ("healthz", anonymous, "/healthz"),
             ("dashboard_manager", manager, "/dashboard/"),
@@ -256,7 +258,10 @@ class Bench:
             ("dashboard_small_manager", small_manager, "/dashboard/"),
             ("list_mine_small_manager", small_manager, "/ops/?scope=mine"),
             ("list_first", staff, fixture["list_url"]),
-            ("list_last", staff, f"{fixture['list_url']}&page={fixture['list_last_page']}"),
+            ("list_last", staff, link_of(staff, fixture["list_url"], "last")),
+            ("list_middle", staff, middle_of_list(fixture["list_all_url"], staff_user)),
+            ("list_filtered", staff, fixture["list_filtered_url"]),
+            ("list_sorted", staff, link_of(staff, fixture["list_sorted_url"], "next")),
             ("operation", manager, f"/ops/{fixture['operation_id']}/"),
         ):
             rows[key] = measure_request(client, url)
