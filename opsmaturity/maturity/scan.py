@@ -23,6 +23,10 @@ a JSON object built in the database). Facts are dates and amounts, not day
 counts, so they do not go stale as days pass; the reason is worded from them
 when a page or a digest shows the flag. ``tests/maturity/test_scan.py`` proves
 that the stored facts are the rule's own ``facts_of()`` for random operations.
+Over a set of operations (2 and 3) a rule counts what it counts, the
+performers, in one grouped pass (``many=True``); per open flag (1, and 2 on
+SQLite) one operation at a time. ``tests/maturity/test_scan_agrees.py`` proves
+that both ways, and each rule's own check, find the same flags.
 
 Every run is one transaction, so a worker killed half-way changes nothing and
 the next run does the whole job. On PostgreSQL two runs at once are serialized
