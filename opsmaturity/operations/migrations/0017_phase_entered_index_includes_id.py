@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("operations", "0014_link_default_criteria")]
+    dependencies = [("operations", "0016_list_seek_indexes")]
 
     operations = [
         migrations.RemoveIndex(model_name="operation", name="operation_phase_entered"),
