@@ -2,8 +2,6 @@
 due-soon rules find their operations from the index alone (an index-only scan once
 VACUUM has marked the pages all-visible): at 1,000,000 operations a bitmap heap scan
 read 32,000 of the table's 37,000 pages for the 72,000 operations stalled in launch.
-
-Renumber at merge if another operations migration took 0015 meanwhile.
 """
 
 from django.db import migrations, models
