@@ -483,6 +483,20 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- caches ------------------------------------------------------------------------
+# Per process. The dashboard keeps its rendered body for each version of the data it
+# shows (dashboard/fragments.py): every key names its version, so nothing kept is ever
+# stale; the seconds only bound how long an unused body takes memory (0: keep none).
+OPS_DASHBOARD_CACHE_SECONDS = env_int("OPS_DASHBOARD_CACHE_SECONDS", 600, minimum=0)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "dashboard": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "dashboard",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
+}
+
 # --- REST API (opsmaturity/api, README "API") ------------------------------------
 # Personal tokens (Authorization: Bearer …) for scripts, the session for the browser
 # (CSRF enforced). Every endpoint asks teams/access.py, as the pages do.

@@ -336,6 +336,11 @@ def latest_moves(scope, limit=LIST_LIMIT):
     )
 
 
+def period_choices():
+    """(key, label) of each period the dashboard offers."""
+    return [(key, label) for key, (_days, label) in PERIODS.items()]
+
+
 def period_start(period_key):
     days, _label = PERIODS.get(period_key, PERIODS[DEFAULT_PERIOD])
     return day_start(today() - timedelta(days=days))

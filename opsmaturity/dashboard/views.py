@@ -1,5 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -9,7 +12,9 @@ from opsmaturity.lib.htmx import render_page_or_partial
 from opsmaturity.maturity import rules
 from opsmaturity.teams import access
 
-from . import charts, metrics
+from . import charts, fragments, metrics
+
+TEMPLATE_BODY = fragments.TEMPLATE
 
 
 def resolve_scope(request):
@@ -44,20 +49,45 @@ def dashboard(request):
     period = request.GET.get("period", metrics.DEFAULT_PERIOD)
     if period not in metrics.PERIODS:
         period = metrics.DEFAULT_PERIOD
-    since = metrics.period_start(period)
-    recorded = metrics.recorded_since(scope)
-    rollup, rollup_hidden = metrics.team_rollup(scope), 0
-    if request.GET.get("teams") != "all":
-        rollup, rollup_hidden = metrics.most_flagged(rollup)
-    stages = metrics.funnel(scope)
-    counts = metrics.flag_counts(scope)
-    trend = metrics.trend(scope)
+    every_team = request.GET.get("teams") == "all"
+    params = {"period": period, "teams": "all" if every_team else ""}
+
+    def render_body():
+        return render_to_string(TEMPLATE_BODY, body_context(scope, period, every_team))
+
     context = {
         "scope": scope,
         "team_choices": access.visible_teams(request.user),
         "is_manager": access.is_manager(request.user),
         "period": period,
-        "periods": [(key, label) for key, (_days, label) in metrics.PERIODS.items()],
+        "periods": metrics.period_choices(),
+        "body_html": fragments.body(scope, params, render_body),
+    }
+    return render_page_or_partial(request, "dashboard/dashboard.html", "body", context)
+
+
+def dashboard_url(scope, **params):
+    """This scope's dashboard with other parameters (the period, every team)."""
+    return f"{reverse('dashboard:index')}?{urlencode({**scope.list_params, **params})}"
+
+
+def body_context(scope, period, every_team):
+    """What the dashboard's body shows: the figures of ``scope`` over ``period``."""
+    since = metrics.period_start(period)
+    recorded = metrics.recorded_since(scope)
+    rollup, rollup_hidden = metrics.team_rollup(scope), 0
+    if not every_team:
+        rollup, rollup_hidden = metrics.most_flagged(rollup)
+    stages = metrics.funnel(scope)
+    counts = metrics.flag_counts(scope)
+    trend = metrics.trend(scope)
+    launch_now = next(s["count"] for s in stages if s["phase"] == "launch")
+    # the same forecast as a campaign's, for the operations in launch now
+    forecast = launch_forecast(scope.transitions(), launch_now)
+    return {
+        "scope": scope,
+        "period": period,
+        "periods": metrics.period_choices(),
         "stages": stages,
         "funnel_chart": charts.funnel_variants(stages),
         "total_ops": sum(s["count"] for s in stages if s["phase"] != "retire"),
@@ -65,19 +95,16 @@ def dashboard(request):
         "tiles": [(rule, counts[rule.kind]) for rule in rules.DASHBOARD_ORDER],
         "lists": metrics.short_lists(scope),
         "launch_exits": metrics.launch_exits(scope, since),
-        # the same forecast as a campaign's, for the operations in launch now
-        "launch_forecast": launch_forecast(
-            scope.transitions(), next(s["count"] for s in stages if s["phase"] == "launch")
-        ),
+        "launch_forecast": forecast,
+        "launch_sentence": launch_sentence(forecast),
         "conversion": metrics.conversion(scope, counts),
         "savings": metrics.savings(scope, since),
         # A period that reaches back before anything was recorded says so.
         "recorded_since": recorded if recorded and recorded > since.date() else None,
         "rollup": rollup,
         "rollup_hidden": rollup_hidden,
+        "every_team_url": dashboard_url(scope, period=period, teams="all"),
         "trend": trend,
         "trend_chart": charts.trend_variants(trend["points"]),
         "moves": metrics.latest_moves(scope),
     }
-    context["launch_sentence"] = launch_sentence(context["launch_forecast"])
-    return render_page_or_partial(request, "dashboard/dashboard.html", "body", context)
