@@ -5,9 +5,12 @@
 
 REQUEST_ROWS = (
     ("healthz", "`/healthz` (trivial view: the limit beside the pages)"),
-    ("dashboard_manager", "dashboard, manager of 5 teams"),
-    ("dashboard_staff", "dashboard, staff (all teams)"),
-    ("dashboard_small_manager", "dashboard, the demo's manager (4 small teams)"),
+    ("dashboard_manager", "dashboard, manager of 5 teams, built"),
+    ("dashboard_manager_kept", "↳ kept (no change since it was built)"),
+    ("dashboard_staff", "dashboard, staff (all teams), built"),
+    ("dashboard_staff_kept", "↳ kept"),
+    ("dashboard_small_manager", "dashboard, the demo's manager (4 small teams), built"),
+    ("dashboard_small_manager_kept", "↳ kept"),
     ("list_mine_small_manager", 'operations list, "mine", the demo\'s manager'),
     ("list_first", "operations list, all teams, phase filter, page 1"),
     ("list_last", "operations list, same filter, last page (its Last link)"),
