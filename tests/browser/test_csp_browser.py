@@ -76,5 +76,5 @@ def test_htmx_updates_keep_the_policy(page, live_server, site):
 def test_the_lockout_page_keeps_the_policy(page, live_server, site, settings):
     settings.AXES_FAILURE_LIMIT = 2
     for _ in range(2):
-        sign_in(page, live_server, "ann", "wrong password")
+        sign_in(page, live_server, "ann", "wrong password", refused=True)
     expect(page.get_by_role("heading", name="Sign-in paused")).to_be_visible()
