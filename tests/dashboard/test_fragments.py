@@ -125,7 +125,12 @@ def test_while_a_mark_stands_the_body_is_built_live_and_not_kept(world):
 
 
 def test_every_change_the_body_shows_reaches_the_next_page(world):
-    boss, billing, support, client = world["boss"], world["billing"], world["support"], world["client"]
+    boss, billing, support, client = (
+        world["boss"],
+        world["billing"],
+        world["support"],
+        world["client"],
+    )
     assert_true_to_the_data(client, shows="Invoice run")
     stuck = Operation.objects.get(pk=world["stuck"].pk)
 

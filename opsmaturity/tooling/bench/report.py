@@ -65,6 +65,7 @@ def rows(results):
     )
     add("↳ limit: raw SELECT, one per rule", ("scan", "raw_select", "median_ms"))
     add("daily snapshot", ("snapshot", "median_ms"), ("snapshot", "queries"))
+    add("team figures refreshed, every team (s)", ("figures_refresh", "seconds"))
     add(
         "digests built for 1,000 recipients (s)",
         ("digests", "build", "seconds"),
