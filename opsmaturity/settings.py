@@ -493,7 +493,7 @@ CACHES = {
     "dashboard": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "dashboard",
-        "OPTIONS": {"MAX_ENTRIES": 500},
+        "OPTIONS": {"MAX_ENTRIES": 200},
     },
 }
 

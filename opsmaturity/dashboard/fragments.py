@@ -36,6 +36,10 @@ from .models import FiguresChange
 
 CACHE = "dashboard"
 TEMPLATE = "dashboard/_body.html"
+# A body larger than this (every team of a large organisation side by side) is built
+# each time rather than kept: with the cache's MAX_ENTRIES it bounds each process's
+# memory (200 × 256 KB at most; a manager's body is 60–80 KB).
+KEEP_AT_MOST = 256 * 1024
 _template_digest = None
 
 
@@ -88,5 +92,6 @@ def body(scope, params, render):
     html = cache.get(name)
     if html is None:
         html = render()
-        cache.set(name, html, seconds)
+        if len(html) <= KEEP_AT_MOST:
+            cache.set(name, html, seconds)
     return html

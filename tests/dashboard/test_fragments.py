@@ -274,3 +274,11 @@ def test_postgresql_marks_nothing_for_an_update_that_changes_nothing(world):
     assert not FiguresChange.objects.exists()
     Operation.objects.filter(team=world["billing"]).update(purpose="Now with a purpose")
     assert set(FiguresChange.objects.values_list("team_id", flat=True)) == {world["billing"].pk}
+
+
+def test_a_body_too_large_to_keep_is_built_each_time(world, monkeypatch):
+    monkeypatch.setattr(fragments, "KEEP_AT_MOST", 1000)
+    client = world["client"]
+    first, second = body_of(client.get(URL)), body_of(client.get(URL))
+    assert first == second and "Invoice run" in second
+    assert kept_entries() == 0
