@@ -103,3 +103,17 @@ def test_digests_per_recipient_and_the_throughput_share():
     report = markdown(results)
     assert "| dashboard under load at 100,000 ≥ ¼ of /healthz's requests/s | yes |" in report
     assert "| digest build per recipient: 100,000 ≤ 2 × 1,000 | **no** |" in report
+
+
+def test_a_list_past_the_exact_count_may_ask_one_query_more_and_nothing_else_may():
+    small, large = size(1_000, 20, PAGES), size(1_000_000, 2_000, PAGES)
+    large["requests"]["list_first"]["queries"] = 11  # the planner's estimate past 10,000
+    assert verdicts(small, large)["query counts the same at every size"] is True
+    large["requests"]["list_last"]["queries"] = 12  # two more: not the estimate
+    assert verdicts(small, large)["query counts the same at every size"] is False
+    large["requests"]["list_last"]["queries"] = 10
+    large["requests"]["operation"]["queries"] = 11  # not a list
+    assert verdicts(small, large)["query counts the same at every size"] is False
+    large["requests"]["operation"]["queries"] = 10
+    small["requests"]["list_last"]["queries"] = 11  # fewer at the larger size
+    assert verdicts(small, large)["query counts the same at every size"] is False

@@ -121,9 +121,14 @@ def targets(results):
 
     # 1. query counts the same at every size
     varying = []
+    lists = {label for key, label in REQUEST_ROWS if key.startswith("list_")}
     for label, cells, _note in rows(results):
-        counts = {q for q, _m, _r in cells if q is not None}
-        if len(counts) > 1:
+        seen = [q for q, _m, _r in cells if q is not None]
+        counts = set(seen)
+        # A list past 10,000 rows asks the planner for its estimate instead of counting
+        # (operations/pages.py): one query more, the same at every size beyond.
+        estimated = label in lists and max(counts, default=0) - min(counts, default=0) == 1
+        if len(counts) > 1 and not (estimated and seen == sorted(seen)):
             varying.append(f"{label}: {sorted(counts)}")
     target("query counts the same at every size", not varying, {"varying": varying})
 
