@@ -19,10 +19,12 @@ kept or served). One committing later can only be missing from a body kept under
 the old version, which no reader uses once the write's mark is visible.
 
 Kept in the ``dashboard`` cache (settings.CACHES): per process unless pointed at a
-shared one, since every key names its version, a shared cache is equally right.
+shared one; since every key names its version, a shared cache is equally right, and
+one that fails (a Redis gone) only means the body is built, as without a cache.
 """
 
 import hashlib
+import logging
 
 from django.conf import settings
 from django.core.cache import caches
@@ -33,6 +35,8 @@ from django.utils import timezone, translation
 from opsmaturity.lib.clock import today
 
 from .models import FiguresChange
+
+log = logging.getLogger(__name__)
 
 CACHE = "dashboard"
 TEMPLATE = "dashboard/_body.html"
@@ -89,9 +93,16 @@ def body(scope, params, render):
         return render()
     cache = caches[CACHE]
     name = key(scope, version, params)
-    html = cache.get(name)
+    try:
+        html = cache.get(name)
+    except Exception as exc:  # a shared cache that is down: the page is built instead
+        log.warning("dashboard cache unreadable: %s", exc)
+        return render()
     if html is None:
         html = render()
         if len(html) <= KEEP_AT_MOST:
-            cache.set(name, html, seconds)
+            try:
+                cache.set(name, html, seconds)
+            except Exception as exc:
+                log.warning("dashboard cache unwritable: %s", exc)
     return html

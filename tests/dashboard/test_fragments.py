@@ -282,3 +282,20 @@ def test_a_body_too_large_to_keep_is_built_each_time(world, monkeypatch):
     first, second = body_of(client.get(URL)), body_of(client.get(URL))
     assert first == second and "Invoice run" in second
     assert kept_entries() == 0
+
+
+def test_a_cache_that_fails_only_means_the_body_is_built(world, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache server gone")
+
+    client = world["client"]
+    cache = caches[fragments.CACHE]
+    monkeypatch.setattr(cache, "get", broken)
+    served, live = served_and_live(client)
+    assert served == live and "Invoice run" in served
+    monkeypatch.undo()
+    monkeypatch.setattr(cache, "set", broken)
+    served, live = served_and_live(client)
+    assert served == live
+    assert "dashboard cache unreadable" in caplog.text
+    assert "dashboard cache unwritable" in caplog.text
