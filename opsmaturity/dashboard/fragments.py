@@ -21,6 +21,9 @@ the old version, which no reader uses once the write's mark is visible.
 Kept in the ``dashboard`` cache (settings.CACHES): per process unless pointed at a
 shared one; since every key names its version, a shared cache is equally right, and
 one that fails (a Redis gone) only means the body is built, as without a cache.
+A deploy that changes the body's template starts new keys; one that changes only
+Python code or settings can show, from a shared cache, the body it replaced for up
+to OPS_DASHBOARD_CACHE_SECONDS (a cache per process starts empty with the process).
 """
 
 import hashlib
