@@ -237,4 +237,17 @@ def test_the_owner_filter_takes_a_username_an_email_or_an_id(client, world):
     html = html.content.decode()
     assert "Risk op" in html and "Billing op 1" in html  # left out, and said so
     warning = re.search(r"were not understood and were left out: ([^<]*)</p>", html).group(1)
-    assert warning.startswith("Owner")
+    assert warning == "Owner."  # the one field, no stray comma after it
+    html = client.get(
+        reverse("operations:list"),
+        {"scope": "all", "owner": "nobody", "phase": "bogus"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    warning = re.search(r"were not understood and were left out: ([^<]*)</p>", html).group(1)
+    assert warning == "Phase, Owner."
+    html = client.get(
+        reverse("operations:list"),
+        {"scope": "all", "owner": "nobody", "phase": "bogus"},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    ).content.decode()
+    assert "除外しました：フェーズ、責任者。</p>" in html

@@ -28,6 +28,13 @@ def reason(flag):
 
 
 @register.filter
+def misread_fields(form):
+    """The labels of a form's fields that were not understood, as a list in the
+    reader's language ("Owner, Phase"; "責任者、フェーズ")."""
+    return formatting.listing(field.label for field in form if field.errors)
+
+
+@register.filter
 def translated(text):
     """Text kept in the database, in the reader's language when the app ships a
     translation of it (the default exit criteria); anything else as written."""
