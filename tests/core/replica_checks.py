@@ -372,7 +372,11 @@ def fallback():
             lambda: replica.state.down_until <= time.monotonic(), "the retry time", seconds=5
         )
         # Streaming again: a restarted replica lags until it has caught up with the primary.
-        wait_until(lambda: replica_sql(replica.LAG_SQL) == 0, "the replica to stream again")
+        # (A minute: the replica replays whatever the server wrote meanwhile, other
+        # databases' included, and a busy machine replays slowly.)
+        wait_until(
+            lambda: replica_sql(replica.LAG_SQL) == 0, "the replica to stream again", seconds=60
+        )
         response, queries = served(clients["member"], url)
         check(
             queries[REPLICA] and not queries[PRIMARY],
