@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 from opsmaturity.campaigns.backlog import launch_forecast, launch_sentence
 from opsmaturity.lib.forms import parse_id
 from opsmaturity.lib.htmx import render_page_or_partial
+from opsmaturity.lib.widgets import option_tags
 from opsmaturity.maturity import rules
 from opsmaturity.teams import access
 
@@ -57,7 +58,10 @@ def dashboard(request):
 
     context = {
         "scope": scope,
-        "team_choices": access.visible_teams(request.user),
+        "team_options": option_tags(
+            access.visible_teams(request.user).order_by("name").values_list("pk", "name"),
+            selected=scope.team.pk if scope.team else None,
+        ),
         "is_manager": access.is_manager(request.user),
         "period": period,
         "periods": metrics.period_choices(),

@@ -3,6 +3,7 @@
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 
@@ -28,6 +29,21 @@ class QuickSelect(forms.Select):
         return format_html(
             '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
         )
+
+
+def option_tags(choices, selected=None):
+    """<option> tags for (value, label) pairs, ``selected`` marked, written in Python
+    as QuickSelect writes them: a staff dashboard's team picker names 2,000 teams at
+    1,000,000 operations."""
+    selected = None if selected is None else str(selected)
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if str(value) == selected else "", label)
+            for value, label in choices
+        ),
+    )
 
 
 class PeoplePicker(forms.CheckboxSelectMultiple):

@@ -359,3 +359,22 @@ def test_postgres_keeps_every_teams_size_in_its_statistics():
             "operations_operation": 10000,
             "operations_phasetransition": 10000,
         }
+
+
+def test_the_team_picker_names_the_teams_one_may_see_and_marks_the_chosen(client, setup):
+    setup["support"].name = "<b>R&D</b>"
+    setup["support"].save()
+    client.force_login(setup["manager"])
+    picker = re.search(
+        r'<select id="dash-team" name="team">(.*?)</select>', dash(client).content.decode(), re.S
+    ).group(1)
+    # by name ("<" before "B"), not Risk, which is not theirs
+    assert re.findall(r'<option value="(\d*)"', picker) == [
+        "",
+        str(setup["support"].pk),
+        str(setup["billing"].pk),
+    ]
+    assert "&lt;b&gt;R&amp;D&lt;/b&gt;" in picker and "<b>" not in picker
+    assert " selected" not in picker
+    chosen = dash(client, team=setup["billing"].pk).content.decode()
+    assert f'<option value="{setup["billing"].pk}" selected>Billing</option>' in chosen
