@@ -198,7 +198,7 @@ class BulkForm(SafeForm):
         empty_label=gettext_lazy("Choose a team"),
         # 2,000 teams at 1,000,000 operations: rendered through the option template,
         # they took 1.8 s of the list page.
-        widget=QuickSelect,
+        widget=QuickSelect(label_field="name"),
     )
     team_owner = PersonLookupField(
         label=gettext_lazy("Owner in the new team"),

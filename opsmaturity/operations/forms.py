@@ -390,7 +390,7 @@ class OperationFilterForm(SafeForm):
         queryset=Team.objects.only("name"),
         required=False,
         empty_label=_("Any team"),
-        widget=QuickSelect,
+        widget=QuickSelect(label_field="name"),
     )
     phase = forms.ChoiceField(
         label=_("Phase"), choices=[("", _("Any phase"))] + Phase.choices, required=False

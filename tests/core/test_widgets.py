@@ -2,7 +2,9 @@
 
 import pytest
 from django import forms
+from django.db import connection
 from django.test.html import parse_html
+from django.test.utils import CaptureQueriesContext
 
 from opsmaturity.lib.people import person_label
 from opsmaturity.lib.widgets import QuickSelect
@@ -35,3 +37,36 @@ def test_the_lists_owner_filter_keeps_the_chosen_person_and_marks_who_left():
     assert f'value="{ada.username}"' in html
     suggested = [person_label(p) for p in owners_matching("Timer")]
     assert suggested == ["Old Timer (left)"]
+
+
+@pytest.mark.django_db
+def test_a_model_select_read_as_pairs_writes_what_the_option_by_option_one_writes():
+    from opsmaturity.teams.models import Team
+    from tests.teams.factories import TeamFactory
+
+    for name in ("Billing", "<b>R&D</b>", "Support"):
+        TeamFactory(name=name)
+
+    class Pick(forms.Form):
+        by_model = forms.ModelChoiceField(
+            Team.objects.all(), required=False, empty_label="Any", widget=QuickSelect
+        )
+        by_pairs = forms.ModelChoiceField(
+            Team.objects.all(),
+            required=False,
+            empty_label="Any",
+            widget=QuickSelect(label_field="name"),
+        )
+
+    chosen = Team.objects.get(name="Support").pk
+    for data in ({}, {"by_model": chosen, "by_pairs": chosen}, {"by_model": "x", "by_pairs": "x"}):
+        form = Pick(data)
+        form.is_valid()
+        model = str(form["by_model"]).replace("by_model", "F")
+        pairs = str(form["by_pairs"]).replace("by_pairs", "F")
+        assert pairs == model
+        assert "&lt;b&gt;R&amp;D&lt;/b&gt;" in pairs
+    with CaptureQueriesContext(connection) as queries:
+        str(Pick()["by_pairs"])
+    assert len(queries) == 1 and '"teams_team"."name"' in queries[0]["sql"]
+    assert '"teams_team"."description"' not in queries[0]["sql"]
