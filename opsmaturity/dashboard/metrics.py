@@ -12,7 +12,17 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, Q, Sum
+from django.db import connections
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -321,19 +331,41 @@ def trend(scope, weeks=TREND_WEEKS):
     return {"points": points, "change": change, "cost_change": cost_change}
 
 
+# Up to this many teams, the history is read team by team, each from its own range of
+# the (team, at) index: over a list of teams PostgreSQL walks the index of every
+# team's moves by time and skips the other teams' (at 1,000,000 operations, 99 of 100).
+PER_TEAM_AT_MOST = 20
+
+
+def _few_teams(scope):
+    return scope.team_ids is not None and len(scope.team_ids) <= PER_TEAM_AT_MOST
+
+
 def recorded_since(scope):
-    """The first day this scope's history was recorded (a move or a snapshot), or None."""
-    first = scope.transitions().order_by("at").values_list("at", flat=True).first()
+    """The first day this scope's history was recorded, or None."""
+    if _few_teams(scope):
+        firsts = PhaseTransition.objects.filter(team_id=OuterRef("pk")).order_by("at")
+        first = scope.teams().aggregate(first=Min(Subquery(firsts.values("at")[:1])))["first"]
+    else:
+        first = scope.transitions().order_by("at").values_list("at", flat=True).first()
     return timezone.localdate(first) if first else None
 
 
 def latest_moves(scope, limit=LIST_LIMIT):
-    return list(
-        scope.transitions()
-        .exclude(from_phase="")
-        .select_related("operation", "operation__team", "by")
-        .order_by("-at", "-pk")[:limit]
-    )
+    """The scope's last moves, the newest first."""
+    moves = scope.transitions().exclude(from_phase="")
+    order = ("-at", "-pk")
+    if _few_teams(scope) and connections[moves.db].features.supports_slicing_ordering_in_compound:
+        if not scope.team_ids:
+            return []
+        # each team's newest (a LIMIT per team: PostgreSQL, not SQLite), then the newest
+        newest = [
+            moves.filter(team_id=team).order_by(*order).values_list("pk", flat=True)[:limit]
+            for team in scope.team_ids
+        ]
+        ids = list(newest[0].union(*newest[1:], all=True)) if len(newest) > 1 else list(newest[0])
+        moves = moves.filter(pk__in=ids)
+    return list(moves.select_related("operation", "operation__team", "by").order_by(*order)[:limit])
 
 
 def period_choices():

@@ -378,3 +378,32 @@ def test_the_team_picker_names_the_teams_one_may_see_and_marks_the_chosen(client
     assert " selected" not in picker
     chosen = dash(client, team=setup["billing"].pk).content.decode()
     assert f'<option value="{setup["billing"].pk}" selected>Billing</option>' in chosen
+
+
+def test_a_few_teams_history_read_team_by_team_is_the_newest_of_all(setup, monkeypatch):
+    from opsmaturity.dashboard import metrics
+
+    start = timezone.now() - dt.timedelta(days=40)
+    for i in range(30):
+        team = (setup["billing"], setup["support"], setup["other"])[i % 3]
+        op = OperationFactory(team=team, name=f"Moved {i}")
+        PhaseTransition.objects.create(
+            operation=op,
+            team=team,
+            from_phase="launch" if i % 5 else "",  # a first recording is no move
+            to_phase="standardize",
+            at=start + dt.timedelta(hours=7 * i) - dt.timedelta(days=i % 4),
+        )
+    scope = metrics.Scope(setup["manager"], "managed")
+    mine = PhaseTransition.objects.filter(team__in=[setup["billing"], setup["support"]])
+    expected = list(mine.exclude(from_phase="").order_by("-at", "-pk")[:8])
+    first = mine.order_by("at").first().at
+    assert metrics.latest_moves(scope) == expected
+    assert metrics.recorded_since(scope) == timezone.localdate(first)
+    # Past the few teams, one query over them all says the same.
+    monkeypatch.setattr(metrics, "PER_TEAM_AT_MOST", 1)
+    scope = metrics.Scope(setup["manager"], "managed")
+    assert metrics.latest_moves(scope) == expected
+    assert metrics.recorded_since(scope) == timezone.localdate(first)
+    nobody = metrics.Scope(UserFactory(username="new"), "managed")
+    assert metrics.latest_moves(nobody) == [] and metrics.recorded_since(nobody) is None
