@@ -24,23 +24,32 @@ from . import forecast as fc
 WEEKS = 8
 
 
-def launch_forecast(transitions, in_launch, on=None):
-    """``transitions``: the scope's PhaseTransition queryset; ``in_launch``: how many
-    operations are in launch now. One query."""
+def exits_per_day(transitions, on=None, by=()):
+    """Launch exits of the forecast's weeks, per local day (and per ``by`` fields):
+    rows of ``day`` and ``n``. The team figures keep these per team (dashboard)."""
     on = on or local_today()
     start = on - dt.timedelta(weeks=WEEKS)
-    per_day = (
+    return (
         transitions.filter(
             from_phase=Phase.LAUNCH,
             to_phase__in=PAST_LAUNCH,
             at__gte=day_start(start + dt.timedelta(days=1)),
         )
-        .annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
+        .annotate(day=TruncDate("at", tzinfo=timezone.get_default_timezone()))
         .order_by()
-        .values("day")
+        .values(*by, "day")
         .annotate(n=Count("pk"))
     )
-    counts = {row["day"]: row["n"] for row in per_day}
+
+
+def launch_forecast(transitions, in_launch, on=None, counts=None):
+    """``transitions``: the scope's PhaseTransition queryset; ``in_launch``: how many
+    operations are in launch now; ``counts``: {day: exits} when already known (else
+    one query)."""
+    on = on or local_today()
+    start = on - dt.timedelta(weeks=WEEKS)
+    if counts is None:
+        counts = {row["day"]: row["n"] for row in exits_per_day(transitions, on)}
     # counted from the day after the start, so that the start's 0 is a day of its own
     history, done = [(start, 0)], 0
     for day in sorted(counts):

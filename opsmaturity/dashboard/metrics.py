@@ -14,38 +14,26 @@ from functools import cached_property
 from django.conf import settings
 from django.db import connections
 from django.db.models import (
-    Count,
-    DurationField,
-    ExpressionWrapper,
     Min,
     OuterRef,
-    Q,
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from opsmaturity.lib.clock import day_start, today
+from opsmaturity.lib.clock import today
 from opsmaturity.maturity import rules
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
 from opsmaturity.operations.models import Operation, PhaseTransition
-from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, WORKING_PHASES, Phase
+from opsmaturity.operations.phases import ORDER, PAST_LAUNCH, WORKING_PHASES
 from opsmaturity.teams import access
 from opsmaturity.teams.models import Team
 
 from .figures import Figures
+from .periods import DEFAULT_PERIOD, PERIODS, period_choices, period_start  # noqa: F401
 
 ZERO = Decimal("0")
 LIST_LIMIT = 8
-PERIODS = {
-    "4w": (28, _("4 weeks")),
-    "12w": (84, _("12 weeks")),
-    "26w": (182, _("26 weeks")),
-    "52w": (364, _("52 weeks")),
-}
-DEFAULT_PERIOD = "12w"
 TREND_WEEKS = 12
 
 
@@ -106,29 +94,22 @@ class Scope:
     def figures(self):
         """The teams' figures (figures.py): kept ahead of time where no statement has
         touched the team since the last refresh, live where one has."""
+        if self.team_ids is None:
+            return Figures.of_all()
         return Figures.of(self.team_ids)
-
-    @cached_property
-    def by_team_and_phase(self):
-        """Operations and monthly cost per team and phase: the funnel and the roll-up
-        both add these up."""
-        return self.figures.by_team_and_phase()
-
-    @cached_property
-    def flags_by_team_and_kind(self):
-        """Standing open flags per team and kind: ``shown`` (not snoozed, what the
-        lists show), ``total`` and ``requested`` (a snooze asked for). The flag
-        counts and the roll-up both add these up."""
-        return self.figures.flags_by_team_and_kind()
 
 
 def funnel(scope):
     """Operations and monthly cost in each phase, in the method's order."""
-    totals = {phase: {"phase": phase, "count": 0, "cost": ZERO} for phase in ORDER}
-    for row in scope.by_team_and_phase:
-        totals[row["phase"]]["count"] += row["count"]
-        totals[row["phase"]]["cost"] += row["cost"]
-    return list(totals.values())
+    phases = scope.figures.total["phases"]
+    return [
+        {
+            "phase": phase,
+            "count": phases.get(phase, [0, "0"])[0],
+            "cost": Decimal(phases.get(phase, [0, "0"])[1]),
+        }
+        for phase in ORDER
+    ]
 
 
 def flag_counts(scope):
@@ -136,12 +117,12 @@ def flag_counts(scope):
     ``snoozed``, ``snooze_requested`` and ``all_stalled`` (snoozed or not)."""
     counts = dict.fromkeys(FlagKind.values, 0)
     counts.update(snoozed=0, snooze_requested=0, all_stalled=0)
-    for row in scope.flags_by_team_and_kind:
-        counts[row["kind"]] += row["shown"]
-        counts["snoozed"] += row["total"] - row["shown"]
-        counts["snooze_requested"] += row["requested"]
-        if row["kind"] == FlagKind.STALLED:
-            counts["all_stalled"] += row["total"]
+    for kind, (shown, total, requested) in scope.figures.flag_totals().items():
+        counts[kind] += shown
+        counts["snoozed"] += total - shown
+        counts["snooze_requested"] += requested
+        if kind == FlagKind.STALLED:
+            counts["all_stalled"] += total
     return counts
 
 
@@ -151,14 +132,17 @@ def flagged(scope, rule, limit=LIST_LIMIT):
     Each flag carries ``finding`` (its reason and numbers, from its facts) and the
     numbers as attributes (``days``, ``overdue``, ``left``…) for the templates.
     """
+    on = today()
+    flags = scope.flags(rule.kind)
+    start = rule.short_list_start(on)
+    if start is not None:
+        flags = flags.filter(start)
     flags = list(
-        scope.flags(rule.kind)
-        .select_related(
+        flags.select_related(
             "operation", "operation__team", "operation__owner", "operation__owner__profile"
         )
         .order_by(*rule.order_by)[:limit]
     )
-    on = today()
     for flag in flags:
         flag.finding = rules.finding_of(flag, on)
         for name, value in flag.finding.details.items():
@@ -171,35 +155,23 @@ def short_lists(scope):
     return {rule.kind: flagged(scope, rule) for rule in rules.DASHBOARD_ORDER}
 
 
-def launch_exits(scope, since):
-    """Operations that left launch for a later working phase since a date.
+def launch_exits(scope, period):
+    """Operations that left launch for a later working phase in the period.
 
     Returns how many, how many within OPS_STALL_DAYS, and the median days in launch
-    (the middle row by duration: portable, and two small queries). Days are local
-    calendar days, as the stall rule counts them.
+    (the middle one by days: the upper of the two middle ones when even). Days are
+    local calendar days, as the stall rule counts them (figures.py counts them).
     """
-    exits = (
-        scope.transitions()
-        .filter(
-            from_phase=Phase.LAUNCH,
-            to_phase__in=PAST_LAUNCH,
-            at__gte=since,
-            from_phase_entered_at__isnull=False,
-        )
-        .annotate(
-            duration=ExpressionWrapper(
-                TruncDate("at") - TruncDate("from_phase_entered_at"),
-                output_field=DurationField(),
-            )
-        )
-    )
-    limit = timedelta(days=settings.OPS_STALL_DAYS)
-    agg = exits.aggregate(total=Count("pk"), in_time=Count("pk", filter=Q(duration__lte=limit)))
-    median_days = None
-    if agg["total"]:
-        middle = exits.order_by("duration").values_list("duration", flat=True)[agg["total"] // 2]
-        median_days = middle.days
-    return {"count": agg["total"], "in_time": agg["in_time"], "median_days": median_days}
+    by_days = scope.figures.period(period)["exits"]
+    total = sum(by_days.values())
+    in_time = sum(n for days, n in by_days.items() if days <= settings.OPS_STALL_DAYS)
+    median_days, passed = None, 0
+    for days in sorted(by_days):
+        passed += by_days[days]
+        if passed > total // 2:
+            median_days = days
+            break
+    return {"count": total, "in_time": in_time, "median_days": median_days}
 
 
 def conversion(scope, counts):
@@ -215,78 +187,64 @@ def conversion(scope, counts):
     return {"moved": moved, "base": base, "rate": rate}
 
 
-def savings(scope, since):
+def savings(scope, period):
     """Monthly cost removed by retirements, and the change in monthly cost of the
-    operations that entered automation (automate or cost-optimize) since a date."""
-    retired = (
-        scope.transitions()
-        .filter(to_phase=Phase.RETIRE, at__gte=since)
-        .aggregate(count=Count("pk"), cost=Coalesce(Sum("monthly_cost"), ZERO))
-    )
-    automation = [Phase.AUTOMATE, Phase.COST_OPTIMIZE]
-    entered = (
-        scope.transitions()
-        .filter(to_phase__in=automation, at__gte=since)
-        .exclude(from_phase__in=automation)
-        .exclude(operation__phase=Phase.RETIRE)
-        .aggregate(
-            count=Count("operation", distinct=True),
-            before=Coalesce(Sum("monthly_cost"), ZERO),
-            now=Coalesce(Sum("operation__monthly_cost"), ZERO),
-        )
-    )
+    operations that entered automation (automate or cost-optimize) in the period."""
+    seen = scope.figures.period(period)
+    retired_count, retired_cost = seen["retired"][0], Decimal(seen["retired"][1])
+    automated_count, before, now = seen["automated"][0], *map(Decimal, seen["automated"][1:])
     return {
-        "retired_count": retired["count"],
-        "retired_cost": retired["cost"],
-        "automated_count": entered["count"],
-        "automated_before": entered["before"],
-        "automated_now": entered["now"],
-        "automated_change": entered["now"] - entered["before"],
-        "automated_saved": max(entered["before"] - entered["now"], ZERO),
-        "total_saved": retired["cost"] + max(entered["before"] - entered["now"], ZERO),
+        "retired_count": retired_count,
+        "retired_cost": retired_cost,
+        "automated_count": automated_count,
+        "automated_before": before,
+        "automated_now": now,
+        "automated_change": now - before,
+        "automated_saved": max(before - now, ZERO),
+        "total_saved": retired_cost + max(before - now, ZERO),
     }
-
-
-def team_rollup(scope):
-    """One row per team: operations per phase, share past launch, flags, monthly cost."""
-    teams = {t.pk: t for t in scope.teams()}
-    rows = {
-        pk: {
-            "team": team,
-            "phases": dict.fromkeys(ORDER, 0),
-            "cost": dict.fromkeys(ORDER, ZERO),
-            "flags": dict.fromkeys(FlagKind.values, 0),
-        }
-        for pk, team in teams.items()
-    }
-    for r in scope.by_team_and_phase:
-        if r["team_id"] in rows:
-            rows[r["team_id"]]["phases"][r["phase"]] = r["count"]
-            rows[r["team_id"]]["cost"][r["phase"]] = r["cost"]
-    for r in scope.flags_by_team_and_kind:
-        if r["team_id"] in rows:
-            rows[r["team_id"]]["flags"][r["kind"]] = r["shown"]
-    result = []
-    for row in sorted(rows.values(), key=lambda r: r["team"].name.lower()):
-        active = sum(row["phases"][p] for p in WORKING_PHASES)
-        past = sum(row["phases"][p] for p in PAST_LAUNCH)
-        row["active"] = active
-        row["past_launch_share"] = round(100 * past / active) if active else None
-        row["monthly_cost"] = sum((row["cost"][p] for p in WORKING_PHASES), ZERO)
-        result.append(row)
-    return result
 
 
 ROLLUP_LIMIT = 25
 
 
-def most_flagged(rows, limit=ROLLUP_LIMIT):
-    """The teams that need the most attention first, cut to ``limit``; (rows, how many
-    were left out). With two hundred teams a side-by-side table is read from the top."""
-    if len(rows) <= limit:
+def team_rollup(scope, limit=None):
+    """One row per team: operations per phase, share past launch, flags, monthly cost;
+    and how many teams were left out. With ``limit``, only the teams that need the
+    most attention, the most flagged first: with two hundred teams a side-by-side
+    table is read from the top. Otherwise every team, by name."""
+    figures = scope.figures
+    if figures.whole:
+        if limit is not None:
+            chosen, hidden = figures.most_flagged(limit)
+            teams = Team.objects.in_bulk(chosen)
+            return [_rollup_row(teams[pk], figures) for pk in chosen if pk in teams], hidden
+        figures = Figures.of()
+    rows = [_rollup_row(team, figures) for team in scope.teams()]
+    rows.sort(key=lambda r: r["team"].name.lower())
+    if limit is None or len(rows) <= limit:
         return rows, 0
     ranked = sorted(rows, key=lambda r: (-sum(r["flags"].values()), r["team"].name.lower()))
     return ranked[:limit], len(rows) - limit
+
+
+def _rollup_row(team, figures):
+    kept = figures.by_team.get(team.pk, {"phases": {}})
+    phases = {p: kept["phases"].get(p, [0, "0"])[0] for p in ORDER}
+    cost = {p: Decimal(kept["phases"].get(p, [0, "0"])[1]) for p in ORDER}
+    flags = dict.fromkeys(FlagKind.values, 0)
+    flags.update(figures.shown_by_team_and_kind(team.pk))
+    active = sum(phases[p] for p in WORKING_PHASES)
+    past = sum(phases[p] for p in PAST_LAUNCH)
+    return {
+        "team": team,
+        "phases": phases,
+        "cost": cost,
+        "flags": flags,
+        "active": active,
+        "past_launch_share": round(100 * past / active) if active else None,
+        "monthly_cost": sum((cost[p] for p in WORKING_PHASES), ZERO),
+    }
 
 
 def trend(scope, weeks=TREND_WEEKS):
@@ -366,13 +324,3 @@ def latest_moves(scope, limit=LIST_LIMIT):
         ids = list(newest[0].union(*newest[1:], all=True)) if len(newest) > 1 else list(newest[0])
         moves = moves.filter(pk__in=ids)
     return list(moves.select_related("operation", "operation__team", "by").order_by(*order)[:limit])
-
-
-def period_choices():
-    """(key, label) of each period the dashboard offers."""
-    return [(key, label) for key, (_days, label) in PERIODS.items()]
-
-
-def period_start(period_key):
-    days, _label = PERIODS.get(period_key, PERIODS[DEFAULT_PERIOD])
-    return day_start(today() - timedelta(days=days))

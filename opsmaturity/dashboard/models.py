@@ -24,10 +24,16 @@ class TeamFigures(models.Model):
         "teams.Team", on_delete=models.CASCADE, primary_key=True, related_name="figures"
     )
     figures = models.JSONField(_("figures"), default=dict)
+    # The day the figures' periods end (a period counts back from today), and the
+    # flags shown that day (not snoozed through it): the organisation's roll-up ranks
+    # its teams by these without reading their figures.
+    day = models.DateField(_("day"), null=True)
+    flags_shown = models.PositiveIntegerField(_("flags shown"), default=0)
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("team figures")
+        indexes = [models.Index(fields=["day", "-flags_shown"], name="teamfigures_day_flags")]
         verbose_name_plural = _("team figures")
 
     def __str__(self):
@@ -47,3 +53,23 @@ class FiguresChange(models.Model):
 
     def __str__(self):
         return f"team {self.team_id}"
+
+
+class OrgFigures(models.Model):
+    """Every team's kept figures added up, by the same refresh that keeps them (in
+    its transaction): a dashboard over every team reads this one row, then takes
+    away the kept figures of the teams marked since and adds their live ones."""
+
+    KEY = "all"
+
+    key = models.CharField(_("key"), max_length=8, primary_key=True, default=KEY)
+    figures = models.JSONField(_("figures"), default=dict)
+    day = models.DateField(_("day"))
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("organisation figures")
+        verbose_name_plural = _("organisation figures")
+
+    def __str__(self):
+        return f"{self.day} @ {self.computed_at:%Y-%m-%d %H:%M}"

@@ -79,15 +79,13 @@ def body_context(scope, period, every_team):
     """What the dashboard's body shows: the figures of ``scope`` over ``period``."""
     since = metrics.period_start(period)
     recorded = metrics.recorded_since(scope)
-    rollup, rollup_hidden = metrics.team_rollup(scope), 0
-    if not every_team:
-        rollup, rollup_hidden = metrics.most_flagged(rollup)
+    rollup, rollup_hidden = metrics.team_rollup(scope, None if every_team else metrics.ROLLUP_LIMIT)
     stages = metrics.funnel(scope)
     counts = metrics.flag_counts(scope)
     trend = metrics.trend(scope)
     launch_now = next(s["count"] for s in stages if s["phase"] == "launch")
     # the same forecast as a campaign's, for the operations in launch now
-    forecast = launch_forecast(scope.transitions(), launch_now)
+    forecast = launch_forecast(scope.transitions(), launch_now, counts=scope.figures.exit_days())
     return {
         "scope": scope,
         "period": period,
@@ -98,11 +96,11 @@ def body_context(scope, period, every_team):
         "counts": counts,
         "tiles": [(rule, counts[rule.kind]) for rule in rules.DASHBOARD_ORDER],
         "lists": metrics.short_lists(scope),
-        "launch_exits": metrics.launch_exits(scope, since),
+        "launch_exits": metrics.launch_exits(scope, period),
         "launch_forecast": forecast,
         "launch_sentence": launch_sentence(forecast),
         "conversion": metrics.conversion(scope, counts),
-        "savings": metrics.savings(scope, since),
+        "savings": metrics.savings(scope, period),
         # A period that reaches back before anything was recorded says so.
         "recorded_since": recorded if recorded and recorded > since.date() else None,
         "rollup": rollup,

@@ -159,6 +159,12 @@ class Rule:
     order_by = ("operation__phase_entered_at", "pk")
     list_sort = "since"
 
+    def short_list_start(self, on):
+        """Where in ``order_by`` the short list of the flags that still hold on ``on``
+        begins, as a filter on Flag (None: at the start). The list then reads from
+        there instead of past every operation before it."""
+        return None
+
     @property
     def label(self):
         return FlagKind(self.kind).label
@@ -268,6 +274,16 @@ class LaunchDueSoon(_InLaunch):
         oldest = day_start(on - dt.timedelta(days=settings.OPS_STALL_DAYS))
         newest = day_start(on - dt.timedelta(days=settings.OPS_STALL_WARN_DAYS - 1))
         return Q(phase__in=self.phases, phase_entered_at__gte=oldest, phase_entered_at__lt=newest)
+
+    def short_list_start(self, on):
+        # Past the stalled ones: a flag whose operation crossed the limit since the
+        # last scan is no longer due soon (the next scan makes it stalled). At
+        # 1,000,000 operations the list otherwise walked 72,000 stalled ones first.
+        return Q(
+            operation__phase_entered_at__gte=day_start(
+                on - dt.timedelta(days=settings.OPS_STALL_DAYS)
+            )
+        )
 
     def condition(self, facts, on):
         return settings.OPS_STALL_WARN_DAYS <= self.days(facts, on) <= settings.OPS_STALL_DAYS

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from opsmaturity.dashboard.figures import refresh as refresh_figures
 from opsmaturity.maturity.models import Flag, FlagKind, Snapshot
 from opsmaturity.operations.models import Operation, PhaseTransition
 from opsmaturity.operations.phases import Phase
@@ -343,6 +344,19 @@ def test_with_many_teams_the_roll_up_starts_with_the_most_flagged(client):
     assert response.context["rollup_hidden"] == 5
     assert "5 more teams are left out" in response.content.decode()
     assert len(dash(client, teams="all").context["rollup"]) == 30
+    # Kept: ranked from the kept counts without reading every team's figures, and a
+    # team flagged since (read live) takes its place at once.
+    refresh_figures()
+    response = dash(client)
+    assert response.context["rollup"][0]["team"].name == "Team 029"
+    assert [r["team"].name for r in response.context["rollup"][1:3]] == ["Team 000", "Team 001"]
+    assert response.context["rollup_hidden"] == 5
+    for op in Operation.objects.filter(team=teams[28]):
+        Flag.objects.create(operation=op, kind=FlagKind.OWNER_LEFT)
+        Flag.objects.create(operation=op, kind=FlagKind.STALLED)
+    rows = dash(client).context["rollup"]
+    assert [r["team"].name for r in rows[:3]] == ["Team 028", "Team 029", "Team 000"]
+    assert rows[0]["flags"][FlagKind.OWNER_LEFT] == 1 and len(rows) == 25
 
 
 @requires_postgres

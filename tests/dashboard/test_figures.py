@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opsmaturity.dashboard import figures
-from opsmaturity.dashboard.models import FiguresChange, TeamFigures
+from opsmaturity.dashboard.models import FiguresChange, OrgFigures, TeamFigures
+from opsmaturity.dashboard.periods import PERIODS
 from opsmaturity.maturity import exemptions
 from opsmaturity.maturity.models import Flag
 from opsmaturity.maturity.scan import run_scan
@@ -36,8 +37,16 @@ def _nonempty(by_team):
     return {
         team_id: f
         for team_id, f in by_team.items()
-        if f["phases"] or f["flags"] or f["moved"] or f["dropped"]
+        if f["phases"] or f["flags"] or f["moved"] or f["dropped"] or f["periods"]
     }
+
+
+def whole(by_team):
+    """Every team's figures added up, as the organisation's kept sum should say."""
+    total = figures.empty()
+    for team_figures in by_team.values():
+        figures.add_up(team_figures, total)
+    return figures.tidy(total)
 
 
 def stored():
@@ -49,11 +58,15 @@ def assert_true_to_the_data(team_ids=None):
     aggregate; the refresh leaves no mark behind."""
     fresh = _nonempty(figures.compute(team_ids))
     assert _nonempty(figures.Figures.of(team_ids).by_team) == fresh
+    if team_ids is None:  # the organisation's sum, less the marked teams, plus them live
+        assert figures.Figures.of_all().total == whole(fresh)
     figures.refresh()
     assert not FiguresChange.objects.exists()
     assert _nonempty(figures.Figures.of(team_ids).by_team) == fresh
     if team_ids is None:
         assert stored() == fresh
+        assert OrgFigures.objects.get().figures == whole(fresh)
+        assert figures.Figures.of_all().total == whole(fresh)
     return fresh
 
 
@@ -122,7 +135,21 @@ def test_kept_figures_follow_every_change_the_app_makes(world):
 
     # A move (a phase and a line of history: the conversion counts it).
     services.move_phase(new, Phase.STANDARDIZE, by=boss, note="Runbook written")
-    assert assert_true_to_the_data()[billing.pk]["moved"] == 1
+    fresh = assert_true_to_the_data()
+    assert fresh[billing.pk]["moved"] == 1
+    # … which every period counts as a launch exit of 0 days, and the forecast's today
+    assert fresh[billing.pk]["periods"]["exits"] == {key: {"0": 1} for key in PERIODS}
+    assert list(fresh[billing.pk]["periods"]["exit_days"].values()) == [1]
+    # Into automation: its cost then and now, then the cost cut after the move.
+    services.move_phase(new, Phase.AUTOMATE, by=boss, note="Scripted")
+    assert assert_true_to_the_data()[billing.pk]["periods"]["automated"]["4w"] == [
+        1,
+        "450.00",
+        "450.00",
+    ]
+    Operation.objects.filter(pk=new.pk).update(monthly_cost=Decimal("200"))
+    assert assert_true_to_the_data()[billing.pk]["periods"]["automated"]["4w"][2] == "200.00"
+    new.refresh_from_db()
 
     # To another team: both teams' figures change, history and flags follow it.
     stuck = Operation.objects.get(name="Stuck in launch")
@@ -299,8 +326,8 @@ def test_a_write_committed_during_a_refresh_keeps_its_mark(monkeypatch):
     compute = figures.compute
     reading, written = threading.Event(), threading.Event()
 
-    def slow_compute(team_ids=None):
-        result = compute(team_ids)  # the refresh's snapshot: cost 100
+    def slow_compute(team_ids=None, on=None):
+        result = compute(team_ids, on)  # the refresh's snapshot: cost 100
         reading.set()
         assert written.wait(10)
         return result
@@ -339,3 +366,33 @@ def test_two_refreshes_at_once_do_not_wait_for_each_other():
         release.set()
         thread.join(10)
     assert results == [1]
+
+
+@pytest.mark.django_db
+def test_every_team_at_once_reads_the_organisations_sum_and_corrects_it(world, monkeypatch):
+    fresh = _nonempty(figures.compute())
+    assert OrgFigures.objects.get().figures == whole(fresh)
+    # A team deleted since: its kept row went with it, so the sum cannot be
+    # corrected; every team is read instead (and the next refresh catches up).
+    gone = TeamFactory(name="Gone")
+    Operation.objects.create(name="Trial", team=gone, owner=world["boss"], purpose="x")
+    figures.refresh()
+    Operation.objects.filter(team=gone).delete()
+    gone.delete()
+    assert figures.Figures.of_all().whole is False
+    assert figures.Figures.of_all().total == whole(fresh)
+    figures.refresh()
+    assert figures.Figures.of_all().whole is True
+    assert figures.Figures.of_all().total == whole(fresh)
+
+    # The next day the periods count back from another day: until the refresh has
+    # recomputed every team (it does, marked or not), every team is read live.
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    monkeypatch.setattr(figures, "today", lambda: tomorrow)
+    assert figures.Figures.of_all().whole is False
+    assert set(figures.Figures.of().stale) == set(stored())
+    assert figures.refresh() == len(stored())
+    assert set(TeamFigures.objects.values_list("day", flat=True)) == {tomorrow}
+    assert figures.Figures.of_all().whole is True
+    assert figures.Figures.of_all().total == whole(_nonempty(figures.compute(on=tomorrow)))
+    assert figures.refresh() == 0

@@ -96,3 +96,24 @@ def test_a_reason_is_counted_to_the_day_it_is_read(manager):
     assert "past the 60-day limit" in rules.reason_of(flag, later)
     days_now = rules.finding_of(flag).details["days"]
     assert rules.finding_of(flag, later).details["days"] == days_now + 5
+
+
+def test_the_due_soon_list_leaves_out_an_operation_that_crossed_the_limit_since_the_scan(
+    client, manager
+):
+    """The short list starts at the first day of the due-soon window: an operation the
+    last scan found due soon but that is past the limit today is no longer due soon
+    (the next scan makes it stalled), and the ones still due soon are listed."""
+    team = manager.memberships.get().team
+    near = OperationFactory.days_in_phase(50, team=team, name="Due 50")
+    crossing = OperationFactory.days_in_phase(59, team=team, name="Due 59")
+    run_scan()
+    client.force_login(manager)
+    shown = client.get(reverse("dashboard:index")).context["lists"]["due_soon"]
+    assert [f.operation.name for f in shown] == ["Due 59", "Due 50"]
+    # Two days on, without a scan: 61 days in launch, past the 60-day limit.
+    crossing.phase_entered_at -= dt.timedelta(days=2)
+    crossing.save(update_fields=["phase_entered_at"])
+    shown = client.get(reverse("dashboard:index")).context["lists"]["due_soon"]
+    assert [f.operation.name for f in shown] == ["Due 50"]
+    assert near.flags.filter(kind="due_soon", resolved_at__isnull=True).exists()
