@@ -140,8 +140,7 @@ def flagged(scope, rule, limit=LIST_LIMIT):
     flags = list(
         flags.select_related(
             "operation", "operation__team", "operation__owner", "operation__owner__profile"
-        )
-        .order_by(*rule.order_by)[:limit]
+        ).order_by(*rule.order_by)[:limit]
     )
     for flag in flags:
         flag.finding = rules.finding_of(flag, on)
