@@ -288,7 +288,8 @@ class Figures:
 
     ``total`` is every team's figures added up. ``by_team`` holds each team's, except
     for every team at once (``of_all``): there the total comes from the organisation's
-    kept sum, corrected for the stale teams, and ``ranked`` picks the teams to show.
+    kept sum, corrected for the stale teams, and ``most_flagged`` picks the teams to
+    show.
     """
 
     def __init__(self, by_team, stale, total=None, on=None):
@@ -389,15 +390,6 @@ class Figures:
             )
         )
         return chosen, fresh.count() + len(self.stale & {c[0] for c in candidates}) - len(chosen)
-
-    def by_team_and_phase(self):
-        """Rows of (team_id, phase, count, cost), as a grouped query over the operations
-        would give them."""
-        return [
-            {"team_id": team_id, "phase": phase, "count": count, "cost": Decimal(cost)}
-            for team_id, figures in self.by_team.items()
-            for phase, (count, cost) in figures["phases"].items()
-        ]
 
     def shown_by_team_and_kind(self, team_id):
         """{kind: flags shown} of one team: not snoozed through today."""

@@ -217,7 +217,10 @@ def team_rollup(scope, limit=None):
         if limit is not None:
             chosen, hidden = figures.most_flagged(limit)
             teams = Team.objects.in_bulk(chosen)
-            return [_rollup_row(teams[pk], figures) for pk in chosen if pk in teams], hidden
+            rows = [_rollup_row(teams[pk], figures) for pk in chosen if pk in teams]
+            if not hidden:  # every team fits: by name, as below
+                rows.sort(key=lambda r: r["team"].name.lower())
+            return rows, hidden
         figures = Figures.of()
     rows = [_rollup_row(team, figures) for team in scope.teams()]
     rows.sort(key=lambda r: r["team"].name.lower())

@@ -421,3 +421,16 @@ def test_a_few_teams_history_read_team_by_team_is_the_newest_of_all(setup, monke
     assert metrics.recorded_since(scope) == timezone.localdate(first)
     nobody = metrics.Scope(UserFactory(username="new"), "managed")
     assert metrics.latest_moves(nobody) == [] and metrics.recorded_since(nobody) is None
+
+
+def test_staff_see_a_few_teams_by_name_from_kept_figures_too(client):
+    staff = UserFactory(is_staff=True)
+    for name in ("Alpha", "Beta", "Gamma"):
+        op = OperationFactory(team=TeamFactory(name=name))
+        if name == "Gamma":
+            Flag.objects.create(operation=op, kind=FlagKind.STALLED)
+    refresh_figures()  # kept: the organisation's sum and each team's flag count
+    client.force_login(staff)
+    response = dash(client)
+    assert [r["team"].name for r in response.context["rollup"]] == ["Alpha", "Beta", "Gamma"]
+    assert response.context["rollup_hidden"] == 0
