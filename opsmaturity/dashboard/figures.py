@@ -238,8 +238,6 @@ def _merge(total, part, sign):
                     _add_money(have, i, sign * Decimal(item))
                 else:
                     have[i] += sign * item
-        elif isinstance(value, str):
-            total[key] = _money(Decimal(total.get(key, "0")) + sign * Decimal(value))
         else:
             total[key] = total.get(key, 0) + sign * value
 
@@ -272,13 +270,16 @@ def tidy(figures):
     return figures
 
 
+def _shown(counts, on):
+    """Of one kind's standing open flags, those not snoozed through the day ``on``, as
+    ``not_snoozed`` counts them."""
+    on = on.isoformat()
+    return counts["total"] - sum(n for day, n in counts["snoozed"].items() if day >= on)
+
+
 def shown_flags(figures, on):
     """Standing open flags of a team's figures that are not snoozed through ``on``."""
-    on = on.isoformat()
-    return sum(
-        counts["total"] - sum(n for day, n in counts["snoozed"].items() if day >= on)
-        for counts in figures["flags"].values()
-    )
+    return sum(_shown(counts, on) for counts in figures["flags"].values())
 
 
 class Figures:
@@ -393,19 +394,17 @@ class Figures:
 
     def shown_by_team_and_kind(self, team_id):
         """{kind: flags shown} of one team: not snoozed through today."""
-        on = self.on.isoformat()
         return {
-            kind: counts["total"] - sum(n for day, n in counts["snoozed"].items() if day >= on)
+            kind: _shown(counts, self.on)
             for kind, counts in self.by_team.get(team_id, empty())["flags"].items()
         }
 
     def flag_totals(self):
         """{kind: (shown, total, requested)} over the teams: ``shown`` leaves out the
         flags snoozed through today, as ``not_snoozed`` does."""
-        on = self.on.isoformat()
         return {
             kind: (
-                counts["total"] - sum(n for day, n in counts["snoozed"].items() if day >= on),
+                _shown(counts, self.on),
                 counts["total"],
                 counts["requested"],
             )
